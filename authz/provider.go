@@ -2,6 +2,7 @@ package authz
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"github.com/extauthz/extauthz/jwks"
@@ -23,4 +24,25 @@ type Provider struct {
 	Algorithms []string      // allow-list; empty means the default list
 	ClockSkew  time.Duration // leeway on exp, nbf and iat
 	Keys       KeySource
+
+	// RequiredType, when set, must equal the token's typ header, compared
+	// case-insensitively with an optional "application/" prefix (RFC 9068
+	// uses "at+jwt").
+	RequiredType string
+	// MaxLifetime, when positive, bounds exp - iat; iat is then required.
+	MaxLifetime time.Duration
+	// RequiredClaims must all be present in the token.
+	RequiredClaims []string
+	// SubjectPatterns, when not empty, must match sub (anchored regular
+	// expressions); sub is then required.
+	SubjectPatterns []*regexp.Regexp
+}
+
+// Limits bound what the service reads from a request before it rejects it.
+// Zero fields take the defaults named on each.
+type Limits struct {
+	MaxTokenBytes  int // default 8192: the whole compact token
+	MaxHeaderBytes int // default 1024: the decoded JOSE header
+	MaxJSONDepth   int // default 16: nesting in header and claims
+	MaxClaims      int // default 100: top-level claims
 }

@@ -14,6 +14,7 @@ import (
 // Config configures a [Server].
 type Config struct {
 	Providers []Provider
+	Limits    Limits
 	Now       func() time.Time // nil: time.Now
 	Logger    *slog.Logger     // nil: discard
 	Metrics   *metrics.Metrics // nil: no metrics

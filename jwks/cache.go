@@ -31,10 +31,23 @@ type Config struct {
 	// InsecureAllowHTTP permits http:// URLs for non-loopback hosts.
 	InsecureAllowHTTP bool
 
-	RefreshInterval    time.Duration // default 10m
-	MinRefreshInterval time.Duration // default 5s
-	MaxWait            time.Duration // default 1s
-	FetchTimeout       time.Duration // default 5s
+	RefreshInterval    time.Duration // default 10m; used when the provider gives no freshness
+	MinRefreshInterval time.Duration // default 5s; floor between unknown-kid refreshes
+	MaxWait            time.Duration // default 1s; longest a request waits for a fetch
+	FetchTimeout       time.Duration // default 5s; per HTTP request
+	MaxStale           time.Duration // default 24h; keys unconfirmed for longer are not used
+	MinCacheTTL        time.Duration // default 1m; floor on Cache-Control/Expires lifetimes
+	MaxCacheTTL        time.Duration // default 24h; ceiling on Cache-Control/Expires lifetimes
+	BackoffInitial     time.Duration // default 1s; first retry delay after a failure
+	BackoffMax         time.Duration // default 5m; retry delay ceiling
+
+	// CacheDir, when set, is where the last good JWKS is saved (mode 0600)
+	// and read back at start. A group- or world-writable directory is refused.
+	CacheDir string
+
+	MaxResponseBytes int64 // default 1 MiB; larger JWKS or discovery bodies fail
+	MaxKeys          int   // default 100; a JWKS with more keys fails
+	MaxRedirects     int   // default 3; redirects must keep the scheme
 
 	HTTPClient *http.Client     // nil: a client of the cache's own
 	Logger     *slog.Logger     // nil: discard
