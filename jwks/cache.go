@@ -49,6 +49,10 @@ type Config struct {
 	MaxKeys          int   // default 100; a JWKS with more keys fails
 	MaxRedirects     int   // default 3; redirects must keep the scheme
 
+	// OnReadyChange, when set, is called by the owner goroutine whenever
+	// Ready's answer changes. It must not block.
+	OnReadyChange func(ready bool)
+
 	HTTPClient *http.Client     // nil: a client of the cache's own
 	Logger     *slog.Logger     // nil: discard
 	Metrics    *metrics.Metrics // nil: no metrics
