@@ -46,3 +46,35 @@ type Limits struct {
 	MaxJSONDepth   int // default 16: nesting in header and claims
 	MaxClaims      int // default 100: top-level claims
 }
+
+// Default limits, used for zero [Limits] fields.
+const (
+	DefaultMaxTokenBytes  = 8192
+	DefaultMaxHeaderBytes = 1024
+	DefaultMaxJSONDepth   = 16
+	DefaultMaxClaims      = 100
+)
+
+// DefaultAlgorithms is the allow-list of a provider that names none: every
+// asymmetric JWS algorithm the service supports. HMAC and "none" are not
+// supported at all, so no configuration can allow them.
+var DefaultAlgorithms = []string{
+	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+}
+
+// withDefaults returns l with zero fields set to their defaults.
+func (l Limits) withDefaults() Limits {
+	if l.MaxTokenBytes <= 0 {
+		l.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if l.MaxJSONDepth <= 0 {
+		l.MaxJSONDepth = DefaultMaxJSONDepth
+	}
+	if l.MaxClaims <= 0 {
+		l.MaxClaims = DefaultMaxClaims
+	}
+	return l
+}

@@ -1,0 +1,89 @@
+package authz
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// provider is a validated [Provider] with its lists turned into sets.
+type provider struct {
+	Provider
+	algorithms   map[string]bool
+	audiences    map[string]bool
+	subjects     []*regexp.Regexp // anchored versions of SubjectPatterns
+	requiredType string           // normalized with mediaType
+	methods      []string         // the allow-list, for golang-jwt
+}
+
+// compileProviders validates ps and indexes them by issuer.
+func compileProviders(ps []Provider) (map[string]*provider, error) {
+	if len(ps) == 0 {
+		return nil, errors.New("authz: no providers configured")
+	}
+	byIssuer := make(map[string]*provider, len(ps))
+	for i := range ps {
+		p, err := compileProvider(ps[i])
+		if err != nil {
+			return nil, fmt.Errorf("authz: provider %q: %w", ps[i].Name, err)
+		}
+		if _, dup := byIssuer[p.Issuer]; dup {
+			return nil, fmt.Errorf("authz: provider %q: issuer %q configured twice", p.Name, p.Issuer)
+		}
+		byIssuer[p.Issuer] = p
+	}
+	return byIssuer, nil
+}
+
+func compileProvider(cfg Provider) (*provider, error) {
+	switch {
+	case cfg.Issuer == "":
+		return nil, errors.New("issuer is empty")
+	case cfg.Keys == nil:
+		return nil, errors.New("no key source")
+	case len(cfg.Audiences) == 0:
+		// Without an audience any token of the issuer, meant for any
+		// service, would pass (RFC 8725 3.9).
+		return nil, errors.New("no audiences")
+	case cfg.ClockSkew < 0:
+		return nil, fmt.Errorf("negative clock skew %v", cfg.ClockSkew)
+	case cfg.MaxLifetime < 0:
+		return nil, fmt.Errorf("negative max lifetime %v", cfg.MaxLifetime)
+	}
+	p := &provider{
+		Provider:     cfg,
+		algorithms:   make(map[string]bool),
+		audiences:    make(map[string]bool),
+		requiredType: mediaType(cfg.RequiredType),
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms
+	}
+	for _, a := range algs {
+		if _, ok := algorithmKeys[a]; !ok {
+			return nil, fmt.Errorf("unsupported algorithm %q", a)
+		}
+		p.algorithms[a] = true
+		p.methods = append(p.methods, a)
+	}
+	for _, a := range cfg.Audiences {
+		p.audiences[a] = true
+	}
+	for _, re := range cfg.SubjectPatterns {
+		anchored, err := regexp.Compile(`^(?:` + re.String() + `)$`)
+		if err != nil {
+			return nil, fmt.Errorf("subject pattern %q: %w", re.String(), err)
+		}
+		p.subjects = append(p.subjects, anchored)
+	}
+	return p, nil
+}
+
+// mediaType normalizes a typ value: RFC 7515 4.1.9 makes it a media type
+// compared case-insensitively, whose "application/" prefix may be left out.
+func mediaType(t string) string {
+	t = strings.ToLower(t)
+	return strings.TrimPrefix(t, "application/")
+}
