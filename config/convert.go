@@ -1,0 +1,78 @@
+package config
+
+import (
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"github.com/extauthz/extauthz/authz"
+	"github.com/extauthz/extauthz/jwks"
+)
+
+// JWKSConfig returns the key cache settings of provider p. The caller sets
+// the hooks (OnReadyChange, HTTPClient, Logger, Metrics). c must have been
+// validated.
+func (c *Config) JWKSConfig(p Provider) jwks.Config {
+	return jwks.Config{
+		Name:               p.Name,
+		Issuer:             p.Issuer,
+		JWKSURI:            p.JWKSURI,
+		InsecureAllowHTTP:  p.InsecureAllowHTTP,
+		RefreshInterval:    p.RefreshInterval.D(),
+		MinRefreshInterval: p.MinRefreshInterval.D(),
+		MaxWait:            p.MaxWait.D(),
+		FetchTimeout:       p.FetchTimeout.D(),
+		MaxStale:           p.MaxStale.D(),
+		MinCacheTTL:        p.MinCacheTTL.D(),
+		MaxCacheTTL:        p.MaxCacheTTL.D(),
+		CacheDir:           c.CacheDir,
+		MaxResponseBytes:   c.Limits.MaxJWKSBytes,
+		MaxKeys:            c.Limits.MaxJWKSKeys,
+		MaxRedirects:       c.Limits.MaxRedirects,
+	}
+}
+
+// AuthzProvider returns the verification rules of provider p, taking its
+// keys from keys. p must come from a validated Config.
+func (p Provider) AuthzProvider(keys authz.KeySource) authz.Provider {
+	skew := DefaultClockSkew
+	if p.ClockSkew != nil {
+		skew = *p.ClockSkew
+	}
+	return authz.Provider{
+		Name:            p.Name,
+		Issuer:          p.Issuer,
+		Audiences:       p.Audiences,
+		Algorithms:      p.Algorithms,
+		ClockSkew:       skew.D(),
+		Keys:            keys,
+		RequiredType:    p.RequiredType,
+		MaxLifetime:     p.MaxTokenLifetime.D(),
+		RequiredClaims:  p.RequiredClaims,
+		SubjectPatterns: p.subjects,
+	}
+}
+
+// AuthzLimits returns the request limits.
+func (c *Config) AuthzLimits() authz.Limits {
+	return authz.Limits{
+		MaxTokenBytes:  c.Limits.MaxTokenBytes,
+		MaxHeaderBytes: c.Limits.MaxHeaderBytes,
+		MaxJSONDepth:   c.Limits.MaxJSONDepth,
+		MaxClaims:      c.Limits.MaxClaims,
+	}
+}
+
+// SubjectPatterns returns the compiled, anchored allowed_subjects; nil
+// before validation.
+func (p Provider) SubjectPatterns() []*regexp.Regexp { return p.subjects }
+
+// LogLevel returns the configured level; c must have been validated.
+func (c *Config) LogLevel() slog.Level {
+	var l slog.Level
+	// Validate admits only names that UnmarshalText accepts.
+	if err := l.UnmarshalText([]byte(strings.ToUpper(c.Log.Level))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
