@@ -30,9 +30,9 @@ type fakeIdP struct {
 	killed       bool             // connections fail
 	jwksHits     int
 	discoHits    int
-	hitTimes     []time.Time     // of JWKS hits
-	requests     []http.Header   // headers of JWKS requests
-	hits         chan struct{}   // when set, receives one value per JWKS hit (non-blocking)
+	hitTimes     []time.Time   // of JWKS hits
+	requests     []http.Header // headers of JWKS requests
+	hits         chan struct{} // when set, receives one value per JWKS hit (non-blocking)
 	extra        map[string]http.HandlerFunc
 }
 
