@@ -1,0 +1,154 @@
+// Package listen holds the listener plumbing of extauthz: TLS and mutual TLS
+// whose certificates are reloaded when their files change.
+package listen
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// checkInterval bounds how often the files are read again: at most once per
+// interval, on a handshake, so a busy listener does not read them on every
+// connection.
+const checkInterval = time.Second
+
+// Files names the PEM files of a TLS listener. ClientCAFile is optional;
+// when set, clients must present a certificate that it verifies.
+type Files struct {
+	CertFile     string
+	KeyFile      string
+	ClientCAFile string
+}
+
+// Reloader serves a certificate (and client CA pool) read from files, and
+// reads the files again when a handshake comes at least a second after the
+// last check. A change that fails to load is logged and the previous
+// certificate stays in use, so a half-written renewal never takes a listener
+// down. It is safe for concurrent use.
+type Reloader struct {
+	files  Files
+	now    func() time.Time
+	logger *slog.Logger
+
+	mu      sync.Mutex // guards the fields below
+	checked time.Time  // last time the files were read
+	raw     [3][]byte  // the files' contents as last loaded
+	cert    *tls.Certificate
+	pool    *x509.CertPool // nil without ClientCAFile
+}
+
+// NewReloader loads the files once and fails if they do not hold a usable
+// certificate, key and (when named) CA. logger receives reload failures; nil
+// discards them.
+func NewReloader(f Files, logger *slog.Logger) (*Reloader, error) {
+	return newReloader(f, logger, time.Now)
+}
+
+func newReloader(f Files, logger *slog.Logger, now func() time.Time) (*Reloader, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Reloader{files: f, now: now, logger: logger}
+	raw, err := r.read()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loadLocked(raw); err != nil {
+		return nil, err
+	}
+	r.checked = now()
+	return r, nil
+}
+
+// ServerConfig returns a TLS configuration for a listener that offers
+// nextProtos by ALPN (gRPC needs "h2"). Every handshake uses the current
+// certificate and CA; with a client CA, a verified client certificate is
+// required.
+func (r *Reloader) ServerConfig(nextProtos ...string) *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		NextProtos: nextProtos,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			cert, pool := r.current()
+			c := &tls.Config{
+				MinVersion:   tls.VersionTLS12,
+				NextProtos:   nextProtos,
+				Certificates: []tls.Certificate{*cert},
+			}
+			if pool != nil {
+				c.ClientCAs = pool
+				c.ClientAuth = tls.RequireAndVerifyClientCert
+			}
+			return c, nil
+		},
+	}
+}
+
+// current returns the certificate and pool to use now, reloading them first
+// when the check interval has passed and the files changed.
+func (r *Reloader) current() (*tls.Certificate, *x509.CertPool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if now := r.now(); now.Sub(r.checked) >= checkInterval {
+		r.checked = now
+		r.reloadLocked()
+	}
+	return r.cert, r.pool
+}
+
+func (r *Reloader) reloadLocked() {
+	raw, err := r.read()
+	if err == nil && bytes.Equal(raw[0], r.raw[0]) && bytes.Equal(raw[1], r.raw[1]) &&
+		bytes.Equal(raw[2], r.raw[2]) {
+		return
+	}
+	if err == nil {
+		err = r.loadLocked(raw)
+	}
+	if err != nil {
+		r.logger.Warn("TLS files changed but could not be loaded; keeping the previous certificate",
+			"error", err)
+		return
+	}
+	r.logger.Info("TLS certificate reloaded", "cert_file", r.files.CertFile)
+}
+
+func (r *Reloader) read() ([3][]byte, error) {
+	var raw [3][]byte
+	for i, name := range []string{r.files.CertFile, r.files.KeyFile, r.files.ClientCAFile} {
+		if name == "" {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return raw, fmt.Errorf("reading TLS file: %w", err)
+		}
+		raw[i] = b
+	}
+	return raw, nil
+}
+
+func (r *Reloader) loadLocked(raw [3][]byte) error {
+	cert, err := tls.X509KeyPair(raw[0], raw[1])
+	if err != nil {
+		return fmt.Errorf("loading %s and %s: %w", r.files.CertFile, r.files.KeyFile, err)
+	}
+	var pool *x509.CertPool
+	if r.files.ClientCAFile != "" {
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(raw[2]) {
+			return fmt.Errorf("loading %s: %w", r.files.ClientCAFile, errNoCerts)
+		}
+	}
+	r.raw, r.cert, r.pool = raw, &cert, pool
+	return nil
+}
+
+var errNoCerts = errors.New("no PEM certificates found")
