@@ -138,7 +138,7 @@ func serve(t *testing.T, cfg *tls.Config) string {
 		t.Fatal(err)
 	}
 	srv := &http.Server{
-		Handler:  http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(tls.NewListener(ln, cfg)) }()
