@@ -34,6 +34,7 @@ type fakeIdP struct {
 	requests     []http.Header // headers of JWKS requests
 	hits         chan struct{} // when set, receives one value per JWKS hit (non-blocking)
 	extra        map[string]http.HandlerFunc
+	real         bool // served by an httptest.Server, not the in-memory transport
 }
 
 func newFakeIdP(issuer string, keys ...map[string]any) *fakeIdP {
@@ -205,6 +206,6 @@ func realIdP(t *testing.T, p *fakeIdP) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	p.set(func(p *fakeIdP) { p.issuer = srv.URL })
+	p.set(func(p *fakeIdP) { p.issuer, p.real = srv.URL, true })
 	return srv
 }

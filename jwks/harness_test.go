@@ -33,8 +33,9 @@ type harness struct {
 }
 
 // newHarness builds a Cache for idp. Unless cfg says otherwise, the issuer
-// is idp's and requests go through an in-memory transport, so the harness
-// works inside a synctest bubble.
+// is idp's, and requests go through an in-memory transport, so the harness
+// works inside a synctest bubble, or, for an idp on a real server, through
+// the cache's own HTTP client.
 func newHarness(t *testing.T, idp *fakeIdP, cfg Config) *harness {
 	t.Helper()
 	h := &harness{t: t, idp: idp, reg: prometheus.NewRegistry(), logs: &syncBuffer{},
@@ -49,7 +50,7 @@ func newHarness(t *testing.T, idp *fakeIdP, cfg Config) *harness {
 	if cfg.Name == "" {
 		cfg.Name = "test"
 	}
-	if cfg.HTTPClient == nil {
+	if cfg.HTTPClient == nil && !idp.real {
 		cfg.HTTPClient = &http.Client{Transport: memTransport{idp}}
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
