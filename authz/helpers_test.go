@@ -287,3 +287,6 @@ func pemPublicKey(t testing.TB, pub any) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
+
+// b64Decode decodes a base64url segment.
+func b64Decode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
