@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// keepRotating is how many rotating keys the provider publishes at once: a
+// rotation adds one and removes the oldest, so tokens signed with the
+// previous key keep validating for one rotation, as real providers arrange.
+const keepRotating = 2
+
+// idp is a controllable fake OpenID provider serving discovery and a JWKS
+// on loopback. It counts every hit and remembers when each key was first
+// served, which is the earliest moment the service could have known it.
+type idp struct {
+	url string
+	srv *http.Server
+
+	mu       sync.Mutex    // guards the fields below
+	mode     mode          // how requests are answered now
+	changed  chan struct{} // closed when mode changes, to release hanging handlers
+	anchor   *signer
+	rotating []*signer // oldest first
+	doc      jwksDoc
+	served   map[string]time.Time // kid -> when a JWKS holding it was first served
+	hits     map[hit]int
+}
+
+// jwksDoc is one version of the published key set.
+type jwksDoc struct {
+	body []byte
+	etag string
+	kids []string
+}
+
+// hit names what a request asked for and how it was answered.
+type hit struct {
+	path string // "discovery" or "jwks"
+	mode mode
+}
+
+// startIDP serves a provider publishing anchor and rotating keys on a free
+// loopback port. Close stops it.
+func startIDP(anchor *signer, rotating []*signer) (*idp, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fake provider: listening: %w", err)
+	}
+	p := &idp{
+		url:      "http://" + ln.Addr().String(),
+		changed:  make(chan struct{}),
+		anchor:   anchor,
+		rotating: rotating,
+		served:   make(map[string]time.Time),
+		hits:     make(map[hit]int),
+	}
+	if err := p.publishLocked(); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	// Serve returns when Close shuts the server down.
+	go p.srv.Serve(ln) //nolint:errcheck // ErrServerClosed, by design
+	return p, nil
+}
+
+// publishLocked rebuilds the JWKS document from the current keys.
+func (p *idp) publishLocked() error {
+	var doc jwksDoc
+	var keys []map[string]any
+	for _, s := range append([]*signer{p.anchor}, p.rotating...) {
+		k, err := s.jwk()
+		if err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		doc.kids = append(doc.kids, s.kid)
+	}
+	body, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		return fmt.Errorf("fake provider: encoding JWKS: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	doc.body, doc.etag = body, `"`+hex.EncodeToString(sum[:8])+`"`
+	p.doc = doc
+	return nil
+}
+
+// setMode changes how requests are answered and releases hanging handlers.
+func (p *idp) setMode(m mode) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode = m
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// current returns the mode requests are answered in now.
+func (p *idp) current() mode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mode
+}
+
+// rotate publishes s and withdraws the oldest rotating key beyond
+// keepRotating.
+func (p *idp) rotate(s *signer) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rotating = append(p.rotating, s)
+	if n := len(p.rotating); n > keepRotating {
+		p.rotating = p.rotating[n-keepRotating:]
+	}
+	return p.publishLocked()
+}
+
+// firstServed returns when a JWKS holding kid was first served, if ever.
+func (p *idp) firstServed(kid string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.served[kid]
+	return t, ok
+}
+
+// counts returns a copy of the hit counters.
+func (p *idp) counts() map[hit]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := make(map[hit]int, len(p.hits))
+	for k, v := range p.hits {
+		c[k] = v
+	}
+	return c
+}
+
+// Close stops the server, releasing hanging handlers first.
+func (p *idp) Close() error {
+	p.setMode(modeOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("fake provider: shutting down: %w", err)
+	}
+	return p.srv.Close()
+}
