@@ -8,7 +8,8 @@
 # 3. go test -race ./... with the end-to-end tests required (EXTAUTHZ_E2E=1: a missing peer
 #    fails the run instead of skipping).
 # 4. Every fuzz target (found by grep, so new ones are picked up) for FUZZTIME each.
-# 5. The soak test in its short mode, when it exists.
+# 5. The soak (e2e/soak) in its short mode: mixed traffic through the real gRPC listener while
+#    a fake provider flaps, hangs and rotates keys; fails on any wrong decision.
 #
 # Environment: FUZZTIME (default 10s), SOAK_DURATION (default 15s), SKIP_FUZZ=1, SKIP_SOAK=1.
 set -euo pipefail
@@ -160,13 +161,13 @@ fuzz() {
 }
 
 soak() {
-	if [ ! -d e2e/soak ]; then
-		log "no soak test yet (e2e/soak); skipping"
+	# TODO: drop this check once cmd/extauthz has landed.
+	if ! compgen -G 'cmd/extauthz/*.go' >/dev/null; then
+		log "cmd/extauthz not written yet: soak not run"
 		return
 	fi
 	log "soak, short mode ($SOAK_DURATION)"
-	EXTAUTHZ_E2E=1 go test -race -count=1 -timeout 10m ./e2e/soak/ -run '^TestSoak$' -v \
-		-soak.duration "$SOAK_DURATION"
+	timeout 10m go run ./e2e/soak -duration "$SOAK_DURATION"
 }
 
 main() {
