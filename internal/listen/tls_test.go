@@ -1,13 +1,8 @@
 package listen
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"math/big"
@@ -21,96 +16,11 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/extauthz/extauthz/internal/listen/listentest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// pki is a CA that issues certificates for a test.
-type pki struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-var serial struct {
-	sync.Mutex
-	n int64
-}
-
-func nextSerial() *big.Int {
-	serial.Lock()
-	defer serial.Unlock()
-	serial.n++
-	return big.NewInt(serial.n)
-}
-
-func newCA(t *testing.T, name string) *pki {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          nextSerial(),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pki{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate (PEM), its key (PEM) and its serial number.
-func (ca *pki) issue(t *testing.T, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte, sn *big.Int) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn = nextSerial()
-	tmpl := &x509.Certificate{
-		SerialNumber: sn,
-		Subject:      pkix.Name{CommonName: "extauthz-test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), sn
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	// Written beside and renamed, as certificate managers do, so a reader
-	// never sees half a file.
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // fakeClock is a clock moved by hand.
 type fakeClock struct {
@@ -153,11 +63,9 @@ func serve(t *testing.T, cfg *tls.Config) string {
 
 // get fetches url trusting ca and presenting client (if any), and returns
 // the serial number of the server's certificate.
-func get(t *testing.T, url string, ca *pki, client *tls.Certificate) (*big.Int, error) {
+func get(t *testing.T, url string, ca *listentest.CA, client *tls.Certificate) (*big.Int, error) {
 	t.Helper()
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
-	tc := &tls.Config{RootCAs: roots}
+	tc := &tls.Config{RootCAs: ca.Pool()}
 	if client != nil {
 		tc.Certificates = []tls.Certificate{*client}
 	}
@@ -182,18 +90,18 @@ type files struct {
 func newFiles(t *testing.T, cert, key, ca []byte) files {
 	dir := t.TempDir()
 	f := files{Files{filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"), ""}, dir}
-	writeFile(t, f.CertFile, cert)
-	writeFile(t, f.KeyFile, key)
+	listentest.WriteFile(t, f.CertFile, cert)
+	listentest.WriteFile(t, f.KeyFile, key)
 	if ca != nil {
 		f.ClientCAFile = filepath.Join(dir, "ca.crt")
-		writeFile(t, f.ClientCAFile, ca)
+		listentest.WriteFile(t, f.ClientCAFile, ca)
 	}
 	return f
 }
 
 func TestServerTLS(t *testing.T) {
-	ca := newCA(t, "server CA")
-	cert, key, sn := ca.issue(t, x509.ExtKeyUsageServerAuth)
+	ca := listentest.NewCA(t, "server CA")
+	cert, key, sn := ca.Issue(t, x509.ExtKeyUsageServerAuth)
 	r, err := NewReloader(newFiles(t, cert, key, nil).Files, nil)
 	if err != nil {
 		t.Fatalf("NewReloader() error = %v", err)
@@ -210,21 +118,17 @@ func TestServerTLS(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	ca := newCA(t, "mesh CA")
-	other := newCA(t, "other CA")
-	cert, key, _ := ca.issue(t, x509.ExtKeyUsageServerAuth)
-	r, err := NewReloader(newFiles(t, cert, key, ca.pem).Files, nil)
+	ca := listentest.NewCA(t, "mesh CA")
+	other := listentest.NewCA(t, "other CA")
+	cert, key, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	r, err := NewReloader(newFiles(t, cert, key, ca.PEM).Files, nil)
 	if err != nil {
 		t.Fatalf("NewReloader() error = %v", err)
 	}
 	url := serve(t, r.ServerConfig("http/1.1"))
 
-	clientCert := func(issuer *pki) *tls.Certificate {
-		c, k, _ := issuer.issue(t, x509.ExtKeyUsageClientAuth)
-		pair, err := tls.X509KeyPair(c, k)
-		if err != nil {
-			t.Fatal(err)
-		}
+	clientCert := func(issuer *listentest.CA) *tls.Certificate {
+		pair := issuer.KeyPair(t, x509.ExtKeyUsageClientAuth)
 		return &pair
 	}
 	if _, err := get(t, url, ca, clientCert(ca)); err != nil {
@@ -239,8 +143,8 @@ func TestMutualTLS(t *testing.T) {
 }
 
 func TestReloadOnChange(t *testing.T) {
-	ca := newCA(t, "server CA")
-	cert1, key1, sn1 := ca.issue(t, x509.ExtKeyUsageServerAuth)
+	ca := listentest.NewCA(t, "server CA")
+	cert1, key1, sn1 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
 	f := newFiles(t, cert1, key1, nil)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	r, err := newReloader(f.Files, nil, clock.Now)
@@ -259,17 +163,17 @@ func TestReloadOnChange(t *testing.T) {
 		}
 	}
 
-	cert2, key2, sn2 := ca.issue(t, x509.ExtKeyUsageServerAuth)
-	writeFile(t, f.KeyFile, key2)
-	writeFile(t, f.CertFile, cert2)
+	cert2, key2, sn2 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	listentest.WriteFile(t, f.KeyFile, key2)
+	listentest.WriteFile(t, f.CertFile, cert2)
 	wantSerial("within the check interval", sn1)
 
 	clock.Advance(checkInterval)
 	wantSerial("after the check interval", sn2)
 
 	// A broken renewal (key not matching the certificate) keeps the old pair.
-	_, key3, _ := ca.issue(t, x509.ExtKeyUsageServerAuth)
-	writeFile(t, f.KeyFile, key3)
+	_, key3, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	listentest.WriteFile(t, f.KeyFile, key3)
 	clock.Advance(checkInterval)
 	wantSerial("after a broken renewal", sn2)
 
@@ -282,25 +186,21 @@ func TestReloadOnChange(t *testing.T) {
 }
 
 func TestReloadClientCA(t *testing.T) {
-	ca1, ca2 := newCA(t, "CA one"), newCA(t, "CA two")
-	cert, key, _ := ca1.issue(t, x509.ExtKeyUsageServerAuth)
-	f := newFiles(t, cert, key, ca1.pem)
+	ca1, ca2 := listentest.NewCA(t, "CA one"), listentest.NewCA(t, "CA two")
+	cert, key, _ := ca1.Issue(t, x509.ExtKeyUsageServerAuth)
+	f := newFiles(t, cert, key, ca1.PEM)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	r, err := newReloader(f.Files, nil, clock.Now)
 	if err != nil {
 		t.Fatalf("newReloader() error = %v", err)
 	}
 	url := serve(t, r.ServerConfig("http/1.1"))
-	c2, k2, _ := ca2.issue(t, x509.ExtKeyUsageClientAuth)
-	pair, err := tls.X509KeyPair(c2, k2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pair := ca2.KeyPair(t, x509.ExtKeyUsageClientAuth)
 
 	if _, err := get(t, url, ca1, &pair); err == nil {
 		t.Fatalf("GET with a CA-two client certificate succeeded before the CA changed")
 	}
-	writeFile(t, f.ClientCAFile, ca2.pem)
+	listentest.WriteFile(t, f.ClientCAFile, ca2.PEM)
 	clock.Advance(checkInterval)
 	if _, err := get(t, url, ca1, &pair); err != nil {
 		t.Errorf("GET with a CA-two client certificate after the CA changed: %v", err)
@@ -308,9 +208,9 @@ func TestReloadClientCA(t *testing.T) {
 }
 
 func TestNewReloaderErrors(t *testing.T) {
-	ca := newCA(t, "CA")
-	cert, key, _ := ca.issue(t, x509.ExtKeyUsageServerAuth)
-	_, otherKey, _ := ca.issue(t, x509.ExtKeyUsageServerAuth)
+	ca := listentest.NewCA(t, "CA")
+	cert, key, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	_, otherKey, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
 	dir := t.TempDir()
 	tests := []struct {
 		name    string
