@@ -1,5 +1,3 @@
-//go:build e2ebinary
-
 package e2e
 
 import (

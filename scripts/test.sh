@@ -8,10 +8,10 @@
 # 3. go test -race ./... with the end-to-end tests required (EXTAUTHZ_E2E=1: a missing peer
 #    fails the run instead of skipping).
 # 4. Every fuzz target (found by grep, so new ones are picked up) for FUZZTIME each.
-# 5. The soak (e2e/soak) in its short mode: mixed traffic through the real gRPC listener while
-#    a fake provider flaps, hangs and rotates keys; fails on any wrong decision.
+# 5. The soak (cmd/extauthz-soak) in its short mode (15 s): mixed traffic through the real gRPC
+#    listener while a fake provider flaps, hangs and rotates keys; fails on a wrong decision.
 #
-# Environment: FUZZTIME (default 10s), SOAK_DURATION (default 15s), SKIP_FUZZ=1, SKIP_SOAK=1.
+# Environment: FUZZTIME (default 10s), SKIP_FUZZ=1, SKIP_SOAK=1.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,7 +19,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly GRPCURL_VERSION=v1.9.4
 readonly NODE_MIN_MAJOR=20
 FUZZTIME="${FUZZTIME:-10s}"
-SOAK_DURATION="${SOAK_DURATION:-15s}"
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -136,16 +135,8 @@ lint() {
 }
 
 unit_and_e2e() {
-	local tags=()
-	# TODO: drop the e2ebinary tag once cmd/extauthz has landed; until then the tests that run
-	# the binary are compiled only when it exists.
-	if compgen -G 'cmd/extauthz/*.go' >/dev/null; then
-		tags=(-tags e2ebinary)
-	else
-		log "cmd/extauthz not written yet: end-to-end tests of the binary not run"
-	fi
 	log "go test -race ./... (end-to-end tests required)"
-	EXTAUTHZ_E2E=1 go test "${tags[@]}" -race -count=1 -timeout 20m ./...
+	EXTAUTHZ_E2E=1 go test -race -count=1 -timeout 20m ./...
 }
 
 # Each fuzz target needs its own invocation: go test accepts one -fuzz pattern per package run.
@@ -161,13 +152,8 @@ fuzz() {
 }
 
 soak() {
-	# TODO: drop this check once cmd/extauthz has landed.
-	if ! compgen -G 'cmd/extauthz/*.go' >/dev/null; then
-		log "cmd/extauthz not written yet: soak not run"
-		return
-	fi
-	log "soak, short mode ($SOAK_DURATION)"
-	timeout 10m go run ./e2e/soak -duration "$SOAK_DURATION"
+	log "soak, short mode"
+	timeout 10m go run ./cmd/extauthz-soak -short
 }
 
 main() {
