@@ -29,7 +29,8 @@ func compileProviders(ps []Provider) (map[string]*provider, error) {
 			return nil, fmt.Errorf("authz: provider %q: %w", ps[i].Name, err)
 		}
 		if _, dup := byIssuer[p.Issuer]; dup {
-			return nil, fmt.Errorf("authz: provider %q: issuer %q configured twice", p.Name, p.Issuer)
+			return nil, fmt.Errorf("authz: provider %q: issuer %q configured twice",
+				p.Name, p.Issuer)
 		}
 		byIssuer[p.Issuer] = p
 	}

@@ -62,7 +62,10 @@ func New(cfg Config) (*Server, error) {
 // Check implements envoy.service.auth.v3.Authorization/Check. Every decision,
 // a denial included, is a CheckResponse with a nil error; see the package
 // documentation for why. A nil or empty request is denied as having no token.
-func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
+func (s *Server) Check(
+	ctx context.Context,
+	req *authv3.CheckRequest,
+) (*authv3.CheckResponse, error) {
 	start := s.now()
 	v := s.decide(ctx, authorizationValues(req), start)
 	s.record(ctx, "grpc", v, start)

@@ -81,13 +81,15 @@ func (s *Server) parse(raw string) (hdr, claims map[string]any, r Reason) {
 	parts := strings.SplitN(raw, ".", 3)
 
 	l := s.limits
-	if hdr, r = decodeObject(parts[0], l.MaxHeaderBytes, l.MaxJSONDepth, l.MaxClaims); r != ReasonOK {
+	hdr, r = decodeObject(parts[0], l.MaxHeaderBytes, l.MaxJSONDepth, l.MaxClaims)
+	if r != ReasonOK {
 		return nil, nil, r
 	}
 	if r = checkHeader(hdr); r != ReasonOK {
 		return nil, nil, r
 	}
-	if claims, r = decodeObject(parts[1], l.MaxTokenBytes, l.MaxJSONDepth, l.MaxClaims); r != ReasonOK {
+	claims, r = decodeObject(parts[1], l.MaxTokenBytes, l.MaxJSONDepth, l.MaxClaims)
+	if r != ReasonOK {
 		return nil, nil, r
 	}
 	return hdr, claims, ReasonOK
