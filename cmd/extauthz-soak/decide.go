@@ -22,7 +22,9 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{"anchor", "rotating", "expired", "random_kid", "tampered", "missing"}
+var kindNames = [numKinds]string{
+	"anchor", "rotating", "expired", "random_kid", "tampered", "missing",
+}
 
 func (k kind) String() string { return kindNames[k] }
 

@@ -32,6 +32,8 @@ type idp struct {
 	rotating []*signer // oldest first
 	doc      jwksDoc
 	served   map[string]time.Time // kid -> when a JWKS holding it was first served
+	rotated  []rotation           // keys published by rotate, in order
+	faulted  bool                 // a fault mode has been set at some point
 	hits     map[hit]int
 }
 
@@ -40,6 +42,13 @@ type jwksDoc struct {
 	body []byte
 	etag string
 	kids []string
+}
+
+// rotation is a key published during the run.
+type rotation struct {
+	kid       string
+	published time.Time
+	clean     bool // no fault had happened yet
 }
 
 // hit names what a request asked for and how it was answered.
@@ -100,6 +109,7 @@ func (p *idp) setMode(m mode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode = m
+	p.faulted = p.faulted || m != modeOK
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
@@ -117,18 +127,46 @@ func (p *idp) rotate(s *signer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rotating = append(p.rotating, s)
+	p.rotated = append(p.rotated, rotation{kid: s.kid, published: time.Now(), clean: !p.faulted})
 	if n := len(p.rotating); n > keepRotating {
 		p.rotating = p.rotating[n-keepRotating:]
 	}
 	return p.publishLocked()
 }
 
-// firstServed returns when a JWKS holding kid was first served, if ever.
-func (p *idp) firstServed(kid string) (time.Time, bool) {
+// knowable reports whether the service must know kid at time at: a JWKS
+// holding it was served one min_refresh_interval before, or it was
+// published two intervals before with no fault ever, so no backoff can have
+// held back the fetch that a token naming it asks for (issue 3, behaviour
+// 4: a new kid may be refused for up to one window).
+func (p *idp) knowable(kid string, at time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t, ok := p.served[kid]
-	return t, ok
+	if t, ok := p.served[kid]; ok && t.Add(minRefreshInterval).Before(at) {
+		return true
+	}
+	for _, r := range p.rotated {
+		if r.kid == kid && r.clean && r.published.Add(2*minRefreshInterval).Before(at) {
+			return true
+		}
+	}
+	return false
+}
+
+// rotationLags returns, for each key published by rotate, how long after
+// publication the service first fetched a JWKS holding it; -1 if it never did.
+func (p *idp) rotationLags() []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var lags []time.Duration
+	for _, r := range p.rotated {
+		lag := time.Duration(-1)
+		if t, ok := p.served[r.kid]; ok {
+			lag = t.Sub(r.published)
+		}
+		lags = append(lags, lag)
+	}
+	return lags
 }
 
 // counts returns a copy of the hit counters.

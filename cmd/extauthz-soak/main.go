@@ -46,7 +46,8 @@ func main() {
 		o.duration = 15 * time.Second
 	}
 	if o.duration < 3*time.Second || o.workers < 1 || o.rate <= 0 || o.deadline <= 0 {
-		fmt.Fprintln(os.Stderr, "extauthz-soak: need -duration >= 3s, -workers >= 1, -rate > 0, -deadline > 0")
+		fmt.Fprintln(os.Stderr,
+			"extauthz-soak: need -duration >= 3s, -workers >= 1, -rate > 0, -deadline > 0")
 		os.Exit(2)
 	}
 	failures, err := run(o)

@@ -17,6 +17,7 @@ type report struct {
 	t       *tally
 	idpHits map[hit]int
 	refresh map[string]float64 // extauthz_jwks_refresh_total by result; nil if not scraped
+	lags    []time.Duration    // per rotation, publication to first fetch; -1: never
 	elapsed time.Duration
 }
 
@@ -52,6 +53,7 @@ func (r report) print(out io.Writer) {
 	}
 	w.Flush()
 	fmt.Fprintln(out, "service extauthz_jwks_refresh_total:", r.refreshLine())
+	fmt.Fprintln(out, "key rotations, publication to first fetch of the new key:", lagLine(r.lags))
 
 	fmt.Fprintln(out, "\nlatency of valid checks (anchor and rotating keys)")
 	fmt.Fprintln(w, "phase\tchecks\tp50\tp99\t")
@@ -81,6 +83,22 @@ func (r report) refreshLine() string {
 		if !slices.Contains(known, k) {
 			parts = append(parts, fmt.Sprintf("%s %.0f", k, r.refresh[k]))
 		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lagLine formats rotation lags.
+func lagLine(lags []time.Duration) string {
+	if len(lags) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, l := range lags {
+		if l < 0 {
+			parts = append(parts, "never")
+			continue
+		}
+		parts = append(parts, us(l))
 	}
 	return strings.Join(parts, ", ")
 }

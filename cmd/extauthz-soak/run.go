@@ -78,7 +78,8 @@ func run(o options) (failures []string, err error) {
 // soak drives the traffic and the provider's schedule, then checks and
 // stops the service and prints the report.
 func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
-	conn, err := grpc.NewClient(svc.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(svc.grpcAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s: %w", svc.grpcAddr, err)
 	}
@@ -86,7 +87,6 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 
 	start := time.Now()
 	flapFrom := start.Add(o.duration / 3)
-	length := stepLength(o.duration - o.duration/3)
 	l := &load{
 		client: authv3.NewAuthorizationClient(conn), toks: toks, idp: p,
 		workers: o.workers, rate: o.rate, deadline: o.deadline, flapFrom: flapFrom,
@@ -97,8 +97,8 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 	flapDone := make(chan error, 1)
 	// flap returns when ctx ends, at the latest with the traffic.
 	go func() {
-		flapDone <- flap(ctx, p, toks, flapFrom, length, func(name string) {
-			fmt.Printf("%6.1fs  provider: %s\n", time.Since(start).Seconds(), name)
+		flapDone <- flap(ctx, p, toks, start, plan(o.duration), func(st step) {
+			fmt.Printf("%6.1fs  provider: %s\n", time.Since(start).Seconds(), st)
 		})
 	}()
 	fmt.Printf("%6.1fs  steady phase, %d workers at %.0f checks/s\n", 0.0, o.workers, o.rate)
@@ -108,7 +108,7 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 		return nil, err
 	}
 
-	r := report{t: t, idpHits: p.counts(), elapsed: time.Since(start)}
+	r := report{t: t, idpHits: p.counts(), lags: p.rotationLags(), elapsed: time.Since(start)}
 	failures := verdicts(t)
 	if err := svc.healthy(); err != nil {
 		failures = append(failures, "after the run: "+err.Error())

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// step is one stretch of the flapping phase.
+// step is one change of the provider's behaviour.
 type step struct {
+	at     time.Duration // from the start of the run
 	mode   mode
 	rotate bool // publish a new rotating key (and withdraw the oldest) first
 }
@@ -30,31 +31,43 @@ var flapCycle = []step{
 // could pass without the service ever meeting it.
 const minStep = 1200 * time.Millisecond
 
-// stepLength divides the flapping phase into one cycle of steps, or into
-// steps of minStep when the phase is too short for that.
-func stepLength(flapping time.Duration) time.Duration {
-	return max(flapping/time.Duration(len(flapCycle)), minStep)
+// plan returns the provider's schedule for a run of length d. The first
+// third is the steady phase: the provider stays up, and rotates once in the
+// middle, where no failure can have slowed the service's refreshes, so the
+// new key must be learnt within the judge's strict window. The rest is the
+// flapping phase: flapCycle, spread over it once, or repeated in steps of
+// minStep when it is too short for that.
+func plan(d time.Duration) []step {
+	steps := []step{{at: d / 6, mode: modeOK, rotate: true}}
+	from := d / 3
+	length := max((d-from)/time.Duration(len(flapCycle)), minStep)
+	for i := 0; from+time.Duration(i)*length < d; i++ {
+		st := flapCycle[i%len(flapCycle)]
+		st.at = from + time.Duration(i)*length
+		steps = append(steps, st)
+	}
+	return steps
 }
 
-// flap drives the provider through flapCycle from start, one step every
-// length, until ctx ends; then it revives the provider. onStep reports each
-// step. It returns the first error in rotating keys.
-func flap(ctx context.Context, p *idp, toks *tokens, start time.Time, length time.Duration,
-	onStep func(string)) error {
+// flap drives the provider through steps, timed from start, until they are
+// done or ctx ends; then it revives the provider. onStep reports each step.
+// It returns the first error in rotating keys.
+func flap(ctx context.Context, p *idp, toks *tokens, start time.Time, steps []step,
+	onStep func(step)) error {
 	defer p.setMode(modeOK)
-	timer := time.NewTimer(time.Until(start))
+	timer := time.NewTimer(0)
 	defer timer.Stop()
 	rotations := 0
-	for i := 0; ; i++ {
+	for _, st := range steps {
+		timer.Reset(time.Until(start.Add(st.at)))
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
 		}
-		st := flapCycle[i%len(flapCycle)]
 		if st.rotate {
 			rotations++
-			alg := []string{"RS256", "ES256"}[rotations%2]
+			alg := []string{"ES256", "RS256"}[rotations%2]
 			s, err := newSigner(fmt.Sprintf("rotating%d", rotations), alg)
 			if err != nil {
 				return err
@@ -68,13 +81,13 @@ func flap(ctx context.Context, p *idp, toks *tokens, start time.Time, length tim
 			}
 		}
 		p.setMode(st.mode)
-		onStep(stepName(st))
-		timer.Reset(time.Until(start.Add(time.Duration(i+1) * length)))
+		onStep(st)
 	}
+	return nil
 }
 
-// stepName names a step for the log.
-func stepName(st step) string {
+// String names a step for the log.
+func (st step) String() string {
 	if st.rotate {
 		return "rotate"
 	}

@@ -59,7 +59,8 @@ func startService(bin, dir, issuer string) (*service, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := fmt.Sprintf(configTemplate, addrs[0], addrs[1], addrs[2], issuer, audience, minRefreshInterval)
+	cfg := fmt.Sprintf(configTemplate,
+		addrs[0], addrs[1], addrs[2], issuer, audience, minRefreshInterval)
 	cfgPath := filepath.Join(dir, "extauthz.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return nil, fmt.Errorf("writing config: %w", err)

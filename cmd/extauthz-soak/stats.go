@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -71,8 +72,8 @@ func (t *tally) add(c call, ph phase, v verdict, why, idpMode string) {
 		t.hangs[k]++
 	}
 	if v != right && len(t.examples) < maxExamples {
-		t.examples = append(t.examples, k.String()+" token, "+ph.String()+
-			" phase, provider "+idpMode+": "+why+" (took "+c.took.Round(time.Microsecond).String()+")")
+		t.examples = append(t.examples, fmt.Sprintf("%s token, %s phase, provider %s: %s (took %s)",
+			k, ph, idpMode, why, c.took.Round(time.Microsecond)))
 	}
 }
 
