@@ -19,21 +19,26 @@ type report struct {
 	refresh map[string]float64 // extauthz_jwks_refresh_total by result; nil if not scraped
 	lags    []time.Duration    // per rotation, publication to first fetch; -1: never
 	elapsed time.Duration
+	stalls  int           // stalls of the soak process itself
+	longest time.Duration // the longest of them
 }
 
 // print writes the report as tables.
 func (r report) print(out io.Writer) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nchecks sent in %s\n", r.elapsed.Round(time.Millisecond))
-	fmt.Fprintln(w, "kind\tsent\tallowed\tdenied\twrong\thangs\t")
+	fmt.Fprintln(w, "kind\tsent\tallowed\tdenied\twrong\thangs\tstalled\t")
 	t := r.t
 	for k := range numKinds {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t\n", k, t.sent[k], t.allowed[k],
-			t.sent[k]-t.allowed[k], t.wrong[k], t.hangs[k])
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, t.sent[k], t.allowed[k],
+			t.sent[k]-t.allowed[k], t.wrong[k], t.hangs[k], t.stalled[k])
 	}
-	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t%d\t\n", sum(t.sent), sum(t.allowed),
-		sum(t.sent)-sum(t.allowed), sum(t.wrong), sum(t.hangs))
+	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t%d\t%d\t\n", sum(t.sent), sum(t.allowed),
+		sum(t.sent)-sum(t.allowed), sum(t.wrong), sum(t.hangs), sum(t.stalled))
 	w.Flush()
+	fmt.Fprintf(out, "stalled: missed the deadline while the soak process itself stalled "+
+		"(%d stalls >= %s, longest %s); not counted as hangs\n",
+		r.stalls, stallThreshold, us(r.longest))
 	fmt.Fprintf(out, "denials by reason: %s; RPC errors: %d\n", counts(t.denials), t.errs)
 
 	fmt.Fprintln(out, "\nprovider fetches (hits counted by the fake IdP, by how it answered)")

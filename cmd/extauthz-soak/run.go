@@ -91,7 +91,12 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 		client: authv3.NewAuthorizationClient(conn), toks: toks, idp: p,
 		workers: o.workers, rate: o.rate, deadline: o.deadline, flapFrom: flapFrom,
 		maxCalls: int64(o.rate*o.duration.Seconds()) + 1,
+		stalls:   &stalls{},
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	// watch returns when stopWatch is called, after the last check.
+	go l.stalls.watch(watchCtx)
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
 	defer cancel()
 	flapDone := make(chan error, 1)
@@ -104,11 +109,13 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 	fmt.Printf("%6.1fs  steady phase, %d workers at %.0f checks/s\n", 0.0, o.workers, o.rate)
 	t := l.run(ctx)
 	cancel()
+	stopWatch()
 	if err := <-flapDone; err != nil {
 		return nil, err
 	}
 
 	r := report{t: t, idpHits: p.counts(), lags: p.rotationLags(), elapsed: time.Since(start)}
+	r.stalls, r.longest = l.stalls.total()
 	failures := verdicts(t)
 	if err := svc.healthy(); err != nil {
 		failures = append(failures, "after the run: "+err.Error())

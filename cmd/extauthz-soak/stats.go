@@ -38,11 +38,11 @@ func (p phase) String() string { return phaseNames[p] }
 
 // tally accumulates one worker's results; workers merge theirs at the end.
 type tally struct {
-	sent, allowed, wrong, hangs [numKinds]int
-	errs                        int            // RPC errors, hangs included
-	denials                     map[string]int // deny reason -> count
-	latency                     [numPhases][]time.Duration
-	examples                    []string // the first few wrong calls, without tokens
+	sent, allowed, wrong, hangs, stalled [numKinds]int
+	errs                                 int            // RPC errors, hangs included
+	denials                              map[string]int // deny reason -> count
+	latency                              [numPhases][]time.Duration
+	examples                             []string // the first few wrong calls, without tokens
 }
 
 // maxExamples bounds how many wrong calls are described in the report.
@@ -70,8 +70,10 @@ func (t *tally) add(c call, ph phase, v verdict, why, idpMode string) {
 		t.wrong[k]++
 	case hang:
 		t.hangs[k]++
+	case stalled:
+		t.stalled[k]++
 	}
-	if v != right && len(t.examples) < maxExamples {
+	if (v == wrong || v == hang) && len(t.examples) < maxExamples {
 		t.examples = append(t.examples, fmt.Sprintf("%s token, %s phase, provider %s: %s (took %s)",
 			k, ph, idpMode, why, c.took.Round(time.Microsecond)))
 	}
@@ -84,6 +86,7 @@ func (t *tally) merge(o *tally) {
 		t.allowed[k] += o.allowed[k]
 		t.wrong[k] += o.wrong[k]
 		t.hangs[k] += o.hangs[k]
+		t.stalled[k] += o.stalled[k]
 	}
 	t.errs += o.errs
 	for r, n := range o.denials {
