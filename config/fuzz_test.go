@@ -3,8 +3,11 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/extauthz/extauthz/authz"
 )
 
 // FuzzLoad checks that Parse never panics and that whatever it accepts keeps
@@ -57,7 +60,7 @@ func checkInvariants(t *testing.T, cfg *Config) {
 			}
 		}
 		for _, a := range p.Algorithms {
-			if !contains(Algorithms, a) {
+			if !slices.Contains(authz.DefaultAlgorithms, a) {
 				t.Fatalf("providers[%d] accepted algorithm %q", i, a)
 			}
 		}

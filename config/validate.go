@@ -6,16 +6,11 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
-)
 
-// Algorithms are the JWS algorithms a provider may allow: asymmetric
-// signatures only. "none" and HMAC are refused because a verifier that holds
-// only public keys must never accept them (RFC 8725 2.1, 3.1).
-var Algorithms = []string{
-	"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512", "EdDSA",
-}
+	"github.com/extauthz/extauthz/authz"
+)
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
@@ -202,6 +197,9 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// checkAlgorithms accepts the asymmetric algorithms authz supports. "none"
+// and HMAC get their own message: a verifier that holds only public keys
+// must never accept them (RFC 8725 2.1, 3.1).
 func checkAlgorithms(algs []string) error {
 	seen := map[string]bool{}
 	for i, a := range algs {
@@ -210,9 +208,9 @@ func checkAlgorithms(algs []string) error {
 			return fmt.Errorf("algorithms[%d]: %q is not allowed: unsigned tokens are never accepted", i, a)
 		case strings.HasPrefix(strings.ToUpper(a), "HS"):
 			return fmt.Errorf("algorithms[%d]: %q is not allowed: HMAC needs a shared secret", i, a)
-		case !contains(Algorithms, a):
+		case !slices.Contains(authz.DefaultAlgorithms, a):
 			return fmt.Errorf("algorithms[%d]: unknown algorithm %q (known: %s)",
-				i, a, strings.Join(Algorithms, ", "))
+				i, a, strings.Join(authz.DefaultAlgorithms, ", "))
 		case seen[a]:
 			return fmt.Errorf("algorithms[%d]: %q is listed twice", i, a)
 		}
@@ -233,15 +231,6 @@ func checkList(key string, values []string) error {
 		seen[v] = true
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (l Limits) validate() error {
