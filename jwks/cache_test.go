@@ -576,12 +576,69 @@ func TestShutdownEndsEverything(t *testing.T) {
 			t.Errorf("waiter got %v at shutdown, want ErrKeysUnavailable", err)
 		}
 		if d := time.Since(start); d != 0 {
-			t.Errorf("shutdown took %v of fake time", d)
+			t.Errorf("shutdown and the waiter's answer took %v of fake time, want none", d)
 		}
 		h.mustGet("k1") // requests still in flight keep the published keys
 		h.getErr("other", ErrKeysUnavailable)
 		if h.fetchErrors(KindConnect)+h.fetchErrors(KindTimeout) != 0 {
 			t.Error("the fetch cancelled by shutdown was counted as a provider failure")
+		}
+	})
+}
+
+// Issue 2: concurrent lookups of a kid added by the provider share one fetch.
+func TestConcurrentLookupsOfNewKidOneFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, k2, _ := threeKeys(t)
+		idp := newFakeIdP(testIssuer, k1)
+		h := newHarness(t, idp, Config{}).start()
+		advance(DefaultMinRefreshInterval)
+		idp.set(func(p *fakeIdP) { p.keys = []map[string]any{k1, k2} })
+		release := idp.startHang() // hold the fetch until every lookup waits for it
+
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				if _, err := h.c.Get(context.Background(), "k2"); err != nil {
+					t.Errorf("Get(k2) = %v", err)
+				}
+			})
+		}
+		synctest.Wait()
+		release()
+		wg.Wait()
+		if n := idp.jwksCount(); n != 2 {
+			t.Errorf("%d fetches, want 2 (start-up, one for the 100 lookups)", n)
+		}
+	})
+}
+
+// Skipped keys are logged once per change, not on every refresh, and no
+// log line carries key material.
+func TestLogsOncePerChangeWithoutKeyMaterial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, k2, _ := threeKeys(t)
+		enc := with(k2, "kid", "enc", "use", "enc")
+		idp := newFakeIdP(testIssuer, k1, enc)
+		h := newHarness(t, idp, Config{}).start()
+		advance(time.Hour) // six refreshes
+		if n := idp.jwksCount(); n < 6 {
+			t.Fatalf("%d fetches, want at least 6", n)
+		}
+		logs := h.logs.String()
+		if n := strings.Count(logs, `msg="keys skipped"`); n != 1 {
+			t.Errorf("%d \"keys skipped\" lines, want 1:\n%s", n, logs)
+		}
+		if !strings.Contains(logs, "enc: use is not sig") {
+			t.Errorf("the skipped key and its reason are not logged:\n%s", logs)
+		}
+		for _, secret := range []string{k1["n"].(string)[:16], k2["x"].(string)[:16]} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("logs contain key material %q", secret)
+			}
+		}
+		if n := strings.Count(logs, "\n"); n > 4 {
+			t.Errorf("%d log lines for an hour of unchanged refreshes, want at most 4:\n%s", n, logs)
 		}
 	})
 }
