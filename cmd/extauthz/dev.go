@@ -29,7 +29,7 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	issuerAddr := fs.String("issuer", "127.0.0.1:9400", "development issuer `address` (loopback only)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagStatus(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "extauthz: dev takes no arguments\n%s", usage)

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,7 +62,7 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer) int {
 	file := fs.String("config", "", "configuration `file` (YAML)")
 	level := fs.String("log-level", "", "log level, overriding log.level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagStatus(err)
 	}
 	if *file == "" || fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "extauthz: serve needs --config FILE and no other arguments "+
@@ -94,6 +95,15 @@ func serve(ctx context.Context, svc *service, logger *slog.Logger) int {
 		return 1
 	}
 	return 0
+}
+
+// flagStatus is the exit status after a flag parsing error: 0 when help was
+// asked for (the flag package has printed it), 2 otherwise.
+func flagStatus(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }
 
 // newLogger returns the service's logger: JSON by default, text when the

@@ -64,6 +64,8 @@ func TestRunFailures(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`, false},
 		{"unknown flag", []string{"serve", "--confg", "x"}, 2, "flag provided but not defined", false},
 		{"stray argument", []string{"dev", "now"}, 2, "dev takes no arguments", false},
+		{"dev help", []string{"dev", "-h"}, 0, "-issuer address", false},
+		{"serve help", []string{"serve", "-h"}, 0, "-config file", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
