@@ -165,7 +165,8 @@ func (cfg *Config) applyDefaults() error {
 		}
 	}
 	if cfg.MinCacheTTL > cfg.MaxCacheTTL {
-		return fmt.Errorf("min_cache_ttl %v exceeds max_cache_ttl %v", cfg.MinCacheTTL, cfg.MaxCacheTTL)
+		return fmt.Errorf("min_cache_ttl %v exceeds max_cache_ttl %v",
+			cfg.MinCacheTTL, cfg.MaxCacheTTL)
 	}
 	if cfg.BackoffInitial > cfg.BackoffMax {
 		return fmt.Errorf("backoff_initial %v exceeds backoff_max %v",
@@ -205,6 +206,7 @@ func (cfg *Config) applyDefaults() error {
 // [ErrUnknownKey] when usable keys exist but none has the id (after a refresh,
 // or at once while refreshes are rate limited), and [ErrKeysUnavailable] when
 // there are no usable keys, the wait ran out, ctx ended or the cache stopped.
+// Before Run starts, a miss waits for the full limit.
 func (c *Cache) Get(ctx context.Context, kid string) (*Set, error) {
 	if s := c.usable(c.snap.Load(), time.Now()); s != nil {
 		if kid == "" {

@@ -59,12 +59,16 @@ func (f *fetcher) refreshOnce(ctx context.Context, in refreshInput, ttl ttlRule)
 		validators:  v,
 		lifetime:    ttl.lifetime(resp, time.Now()),
 	}
+	// A 304 may carry updated validators (RFC 9110 15.4.5); keep the old
+	// ones for those it leaves out.
+	if etag := resp.header.Get("ETag"); etag != "" || !resp.notModified {
+		r.validators.etag = etag
+	}
+	if lm := resp.header.Get("Last-Modified"); lm != "" || !resp.notModified {
+		r.validators.lastModified = lm
+	}
 	if resp.notModified {
 		return r
-	}
-	r.validators = validators{
-		etag:         resp.header.Get("ETag"),
-		lastModified: resp.header.Get("Last-Modified"),
 	}
 	r.keys, r.skipped, r.err = ParseJWKS(resp.body, f.maxKeys)
 	if r.err != nil {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/extauthz/extauthz/metrics"
 )
 
 var errNotModifiedWithoutKeys = errors.New("304 Not Modified without keys to keep")
@@ -42,7 +44,7 @@ func (o *owner) failed(now time.Time, r refreshResult) {
 	cfg := &o.c.cfg
 	kind := errorKind(r.err)
 	cfg.Metrics.FetchError(cfg.Name, kind)
-	cfg.Metrics.Refresh(cfg.Name, "error", r.took)
+	cfg.Metrics.Refresh(cfg.Name, metrics.RefreshError, r.took)
 	o.failures++
 	o.delay = backoff(o.failures, cfg.BackoffInitial, cfg.BackoffMax, o.c.rand)
 	o.next = now.Add(o.delay)
