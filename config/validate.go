@@ -37,7 +37,8 @@ func (c *Config) Validate() error {
 				i, p.Name, j)
 		}
 		if j, dup := issuers[p.Issuer]; dup {
-			return fmt.Errorf("config: providers[%d].issuer: %q is also the issuer of providers[%d]",
+			return fmt.Errorf(
+				"config: providers[%d].issuer: %q is also the issuer of providers[%d]",
 				i, p.Issuer, j)
 		}
 		names[p.Name], issuers[p.Issuer] = i, i
@@ -147,7 +148,8 @@ func (p *Provider) checkDurations() error {
 		}
 	}
 	if p.MinCacheTTL > 0 && p.MaxCacheTTL > 0 && p.MinCacheTTL > p.MaxCacheTTL {
-		return fmt.Errorf("min_cache_ttl: %s is above max_cache_ttl %s", p.MinCacheTTL, p.MaxCacheTTL)
+		return fmt.Errorf("min_cache_ttl: %s is above max_cache_ttl %s",
+			p.MinCacheTTL, p.MaxCacheTTL)
 	}
 	return nil
 }
@@ -205,7 +207,8 @@ func checkAlgorithms(algs []string) error {
 	for i, a := range algs {
 		switch {
 		case strings.EqualFold(a, "none"):
-			return fmt.Errorf("algorithms[%d]: %q is not allowed: unsigned tokens are never accepted", i, a)
+			return fmt.Errorf(
+				"algorithms[%d]: %q is not allowed: unsigned tokens are never accepted", i, a)
 		case strings.HasPrefix(strings.ToUpper(a), "HS"):
 			return fmt.Errorf("algorithms[%d]: %q is not allowed: HMAC needs a shared secret", i, a)
 		case !slices.Contains(authz.DefaultAlgorithms, a):

@@ -122,7 +122,8 @@ func adminHandler(reg *prometheus.Registry, r *readiness) http.Handler {
 		case stopping:
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		case !ready:
-			http.Error(w, "no keys yet for: "+strings.Join(missing, ", "), http.StatusServiceUnavailable)
+			msg := "no keys yet for: " + strings.Join(missing, ", ")
+			http.Error(w, msg, http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")
 		}

@@ -26,7 +26,8 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	grpcAddr := fs.String("grpc", config.DefaultGRPCAddr, "gRPC ext_authz listen `address`")
 	httpAddr := fs.String("http", config.DefaultHTTPAddr, "forward-auth listen `address`")
 	adminAddr := fs.String("admin", config.DefaultAdminAddr, "admin listen `address`")
-	issuerAddr := fs.String("issuer", "127.0.0.1:9400", "development issuer `address` (loopback only)")
+	issuerAddr := fs.String("issuer", "127.0.0.1:9400",
+		"development issuer `address` (loopback only)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return flagStatus(err)
@@ -100,7 +101,9 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printDevHelp(w io.Writer, idp *devidp.Issuer, svc *service) {
 	mint := idp.TokenURL() + "?" + url.Values{"sub": {"alice"}}.Encode()
 	grpcAddr, httpAddr := svc.grpcLn.Addr().String(), svc.httpLn.Addr().String()
-	check := `'{"attributes":{"request":{"http":{"headers":{"authorization":"Bearer '"$TOKEN"'"}}}}}'`
+	// Single quotes keep the JSON literal; the token is spliced in with "$TOKEN".
+	check := `'{"attributes":{"request":{"http":{"headers":` +
+		`{"authorization":"Bearer '"$TOKEN"'"}}}}}'`
 	fmt.Fprintf(w, `
 extauthz dev is running. The development issuer at %[1]s mints test tokens
 (audience %[2]q) and the service trusts it. Paste these into a shell:

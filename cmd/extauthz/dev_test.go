@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	mintLine  = regexp.MustCompile(`(?m)^TOKEN=\$\(curl -s '([^']+)'\)$`)
-	grpcLine  = regexp.MustCompile(`(?m)^grpcurl -plaintext -d '(.*)' (\S+) envoy\.service\.auth\.v3\.Authorization/Check$`)
+	mintLine = regexp.MustCompile(`(?m)^TOKEN=\$\(curl -s '([^']+)'\)$`)
+	grpcLine = regexp.MustCompile(`(?m)^grpcurl -plaintext -d '(.*)' (\S+) ` +
+		`envoy\.service\.auth\.v3\.Authorization/Check$`)
 	allowCurl = regexp.MustCompile(`(?m)^curl -i -H "Authorization: Bearer \$TOKEN" (http://\S+)$`)
 	denyCurl  = regexp.MustCompile(`(?m)^curl -i (http://\S+)$`)
 )

@@ -26,7 +26,8 @@ import (
 const usage = `usage:
   extauthz serve --config FILE [--log-level LEVEL]   run the service
   extauthz --config FILE                             the same
-  extauthz dev [flags]                               run with a development issuer (see extauthz dev -h)
+  extauthz dev [flags]                               run with a development issuer
+                                                     (flags: extauthz dev -h)
 `
 
 func main() {

@@ -90,7 +90,9 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 	grpcOpts := opts.grpcOptions
 	if cfg.TLS.Enabled() {
 		r, err := listen.NewReloader(listen.Files{
-			CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.TLS.ClientCAFile,
+			CertFile:     cfg.TLS.CertFile,
+			KeyFile:      cfg.TLS.KeyFile,
+			ClientCAFile: cfg.TLS.ClientCAFile,
 		}, logger)
 		if err != nil {
 			return nil, fmt.Errorf("tls: %w", err)

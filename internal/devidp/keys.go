@@ -33,13 +33,19 @@ func generateKeys() ([]*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	esKey := &signingKey{alg: "ES256", method: jwt.SigningMethodES256, priv: ec, jwk: map[string]string{
-		"kty": "EC", "crv": "P-256",
-		"x": b64(pad(ec.X, 32)), "y": b64(pad(ec.Y, 32)),
-	}}
-	rsKey := &signingKey{alg: "RS256", method: jwt.SigningMethodRS256, priv: rs, jwk: map[string]string{
-		"kty": "RSA", "n": b64(rs.N.Bytes()), "e": b64(big.NewInt(int64(rs.E)).Bytes()),
-	}}
+	esKey := &signingKey{
+		alg: "ES256", method: jwt.SigningMethodES256, priv: ec,
+		jwk: map[string]string{
+			"kty": "EC", "crv": "P-256",
+			"x": b64(pad(ec.X, 32)), "y": b64(pad(ec.Y, 32)),
+		},
+	}
+	rsKey := &signingKey{
+		alg: "RS256", method: jwt.SigningMethodRS256, priv: rs,
+		jwk: map[string]string{
+			"kty": "RSA", "n": b64(rs.N.Bytes()), "e": b64(big.NewInt(int64(rs.E)).Bytes()),
+		},
+	}
 	keys := []*signingKey{esKey, rsKey}
 	for _, k := range keys {
 		// A fresh kid per start, so a restarted dev issuer's keys never pass

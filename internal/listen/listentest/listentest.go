@@ -53,7 +53,10 @@ func (ca *CA) Pool() *x509.CertPool {
 // Issue returns a certificate for 127.0.0.1 with the given extended key usage
 // (server or client auth), its private key, both PEM-encoded, and its serial
 // number, which is random and so tells certificates apart.
-func (ca *CA) Issue(t testing.TB, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte, serial *big.Int) {
+func (ca *CA) Issue(
+	t testing.TB,
+	usage x509.ExtKeyUsage,
+) (certPEM, keyPEM []byte, serial *big.Int) {
 	t.Helper()
 	key := newKey(t)
 	tmpl := template(t, "extauthz-test")
