@@ -49,8 +49,29 @@ func (p Provider) AuthzProvider(keys authz.KeySource) authz.Provider {
 		RequiredType:    p.RequiredType,
 		MaxLifetime:     p.MaxTokenLifetime.D(),
 		RequiredClaims:  p.RequiredClaims,
-		SubjectPatterns: p.subjects,
+		SubjectPatterns: p.subjectPatterns(),
 	}
+}
+
+// never matches any subject.
+var never = regexp.MustCompile(`[^\x00-\x{10FFFF}]`)
+
+// subjectPatterns returns the compiled allowed_subjects, compiling them if
+// p was not validated. A pattern that does not compile then matches nothing,
+// so a mistake denies instead of letting every subject through.
+func (p Provider) subjectPatterns() []*regexp.Regexp {
+	if len(p.subjects) == len(p.AllowedSubjects) {
+		return p.subjects
+	}
+	res := make([]*regexp.Regexp, 0, len(p.AllowedSubjects))
+	for _, s := range p.AllowedSubjects {
+		re, err := anchored(s)
+		if err != nil {
+			re = never
+		}
+		res = append(res, re)
+	}
+	return res
 }
 
 // AuthzLimits returns the request limits.

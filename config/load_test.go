@@ -137,3 +137,18 @@ func TestLoadFileRoundTrip(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestAuthzProviderWithoutValidate(t *testing.T) {
+	p := Provider{AllowedSubjects: []string{"alice", "bad("}}
+	pats := p.AuthzProvider(nil).SubjectPatterns
+	if len(pats) != 2 {
+		t.Fatalf("AuthzProvider of an unvalidated provider: %d patterns, want 2", len(pats))
+	}
+	for _, sub := range []string{"alice", "bad(", "bad", "malice", ""} {
+		want := sub == "alice"
+		got := pats[0].MatchString(sub) || pats[1].MatchString(sub)
+		if got != want {
+			t.Errorf("unvalidated allowed_subjects match %q = %v, want %v", sub, got, want)
+		}
+	}
+}

@@ -157,14 +157,19 @@ func (p *Provider) checkDurations() error {
 func (p *Provider) compileSubjects() error {
 	p.subjects = nil
 	for i, s := range p.AllowedSubjects {
-		// Anchored, so "alice" does not also admit "malice".
-		re, err := regexp.Compile(`^(?:` + s + `)$`)
+		re, err := anchored(s)
 		if err != nil {
 			return fmt.Errorf("allowed_subjects[%d]: invalid regular expression %q", i, s)
 		}
 		p.subjects = append(p.subjects, re)
 	}
 	return nil
+}
+
+// anchored compiles pattern to match whole subjects only, so "alice" does
+// not also admit "malice".
+func anchored(pattern string) (*regexp.Regexp, error) {
+	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
 // checkURL accepts absolute https URLs, and http URLs for loopback hosts or
