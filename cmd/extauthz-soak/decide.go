@@ -58,7 +58,6 @@ const (
 	right verdict = iota
 	wrong
 	hang
-	stalled // a hang while the soak itself was stalled; see stall.go
 )
 
 // judge decides whether c's outcome is right. A call that ran out its

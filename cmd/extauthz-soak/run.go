@@ -91,12 +91,16 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 		client: authv3.NewAuthorizationClient(conn), toks: toks, idp: p,
 		workers: o.workers, rate: o.rate, deadline: o.deadline, flapFrom: flapFrom,
 		maxCalls: int64(o.rate*o.duration.Seconds()) + 1,
-		stalls:   &stalls{},
 	}
+	var st stalls
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
+	watched := make(chan struct{})
 	// watch returns when stopWatch is called, after the last check.
-	go l.stalls.watch(watchCtx)
+	go func() {
+		st.watch(watchCtx)
+		close(watched)
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), o.duration)
 	defer cancel()
 	flapDone := make(chan error, 1)
@@ -110,12 +114,14 @@ func soak(o options, p *idp, toks *tokens, svc *service) ([]string, error) {
 	t := l.run(ctx)
 	cancel()
 	stopWatch()
+	<-watched
+	t.settle(&st)
 	if err := <-flapDone; err != nil {
 		return nil, err
 	}
 
 	r := report{t: t, idpHits: p.counts(), lags: p.rotationLags(), elapsed: time.Since(start)}
-	r.stalls, r.longest = l.stalls.total()
+	r.stalls, r.longest = st.total()
 	failures := verdicts(t)
 	if err := svc.healthy(); err != nil {
 		failures = append(failures, "after the run: "+err.Error())

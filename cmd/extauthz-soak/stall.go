@@ -16,8 +16,8 @@ import (
 // provider) still shows: it happens on every affected check of a fault step,
 // not only on those that meet a stall.
 const (
-	stallTick      = 5 * time.Millisecond
-	stallThreshold = 50 * time.Millisecond
+	stallTick      = 2 * time.Millisecond
+	stallThreshold = 20 * time.Millisecond
 )
 
 // stalls records when the soak process could not run.

@@ -43,6 +43,14 @@ type tally struct {
 	denials                              map[string]int // deny reason -> count
 	latency                              [numPhases][]time.Duration
 	examples                             []string // the first few wrong calls, without tokens
+	late                                 []late   // hangs until settle tells them from stalls
+}
+
+// late is a call that missed its deadline.
+type late struct {
+	kind kind
+	when span
+	desc string
 }
 
 // maxExamples bounds how many wrong calls are described in the report.
@@ -50,8 +58,9 @@ const maxExamples = 10
 
 func newTally() *tally { return &tally{denials: make(map[string]int)} }
 
-// add records c, which was judged v for why, sent during ph.
-func (t *tally) add(c call, ph phase, v verdict, why, idpMode string) {
+// add records c, sent at start during ph and judged v for why. A hang is
+// set aside for settle.
+func (t *tally) add(c call, start time.Time, ph phase, v verdict, why, idpMode string) {
 	k := c.kind
 	t.sent[k]++
 	switch {
@@ -65,18 +74,38 @@ func (t *tally) add(c call, ph phase, v verdict, why, idpMode string) {
 	if k.valid() {
 		t.latency[ph] = append(t.latency[ph], c.took)
 	}
+	desc := fmt.Sprintf("%s token, %s phase, provider %s: %s (took %s)",
+		k, ph, idpMode, why, c.took.Round(time.Microsecond))
 	switch v {
 	case wrong:
 		t.wrong[k]++
+		t.example(desc)
 	case hang:
-		t.hangs[k]++
-	case stalled:
-		t.stalled[k]++
+		t.late = append(t.late, late{kind: k, when: span{start, start.Add(c.took)}, desc: desc})
 	}
-	if (v == wrong || v == hang) && len(t.examples) < maxExamples {
-		t.examples = append(t.examples, fmt.Sprintf("%s token, %s phase, provider %s: %s (took %s)",
-			k, ph, idpMode, why, c.took.Round(time.Microsecond)))
+}
+
+// example keeps desc if there is room.
+func (t *tally) example(desc string) {
+	if len(t.examples) < maxExamples {
+		t.examples = append(t.examples, desc)
 	}
+}
+
+// settle counts each late call as stalled when the soak process itself
+// stalled during it, else as a hang. Call it once the stall watcher has
+// stopped: a worker may see its late answer before the watcher, starved
+// by the same stall, has recorded it.
+func (t *tally) settle(s *stalls) {
+	for _, l := range t.late {
+		if s.during(l.when.from, l.when.to) {
+			t.stalled[l.kind]++
+			continue
+		}
+		t.hangs[l.kind]++
+		t.example(l.desc)
+	}
+	t.late = nil
 }
 
 // merge adds o into t.
@@ -96,10 +125,9 @@ func (t *tally) merge(o *tally) {
 		t.latency[ph] = append(t.latency[ph], o.latency[ph]...)
 	}
 	for _, e := range o.examples {
-		if len(t.examples) < maxExamples {
-			t.examples = append(t.examples, e)
-		}
+		t.example(e)
 	}
+	t.late = append(t.late, o.late...)
 }
 
 // sum adds up per-kind counts.

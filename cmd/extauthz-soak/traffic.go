@@ -26,7 +26,6 @@ type load struct {
 	maxCalls int64         // bound on checks sent, whatever the time
 	deadline time.Duration // per check, like Envoy's ext_authz timeout
 	flapFrom time.Time     // start of the flapping phase
-	stalls   *stalls
 }
 
 // run sends checks until ctx ends or maxCalls are sent, and returns the
@@ -97,10 +96,7 @@ func (l *load) one(k kind, rnd *rand.Rand, t *tally) {
 		ph = phaseFlapping
 	}
 	v, why := judge(c, l.deadline)
-	if v == hang && l.stalls.during(start, start.Add(c.took)) {
-		v = stalled
-	}
-	t.add(c, ph, v, why, mode.String())
+	t.add(c, start, ph, v, why, mode.String())
 }
 
 // check sends one CheckRequest carrying raw (none when empty).
