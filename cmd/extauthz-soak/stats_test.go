@@ -77,7 +77,8 @@ func TestTallySettle(t *testing.T) {
 			tl.hangs, len(tl.late))
 	}
 	// The soak stalled during the first call only.
-	tl.settle(&stalls{seen: []span{{t0.Add(100 * time.Millisecond), t0.Add(200 * time.Millisecond)}}})
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	tl.settle(&stalls{seen: []span{{ms(100), ms(200)}}})
 	if tl.stalled[kindRandomKid] != 1 || tl.hangs[kindRandomKid] != 1 || len(tl.examples) != 1 {
 		t.Errorf("after settle: stalled %v, hangs %v, examples %q; want 1, 1, 1",
 			tl.stalled, tl.hangs, tl.examples)
