@@ -27,19 +27,22 @@ type report struct {
 func (r report) print(out io.Writer) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(out, "\nchecks sent in %s\n", r.elapsed.Round(time.Millisecond))
-	fmt.Fprintln(w, "kind\tsent\tallowed\tdenied\twrong\thangs\tstalled\t")
+	fmt.Fprintln(w, "kind\tsent\tallowed\tdenied\tRPC errors\twrong\thangs\tstalled\t")
 	t := r.t
-	for k := range numKinds {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", k, t.sent[k], t.allowed[k],
-			t.sent[k]-t.allowed[k], t.wrong[k], t.hangs[k], t.stalled[k])
+	row := func(name string, sent, allowed, errs, wrong, hangs, stalled int) {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n",
+			name, sent, allowed, sent-allowed-errs, errs, wrong, hangs, stalled)
 	}
-	fmt.Fprintf(w, "total\t%d\t%d\t%d\t%d\t%d\t%d\t\n", sum(t.sent), sum(t.allowed),
-		sum(t.sent)-sum(t.allowed), sum(t.wrong), sum(t.hangs), sum(t.stalled))
+	for k := range numKinds {
+		row(k.String(), t.sent[k], t.allowed[k], t.errs[k], t.wrong[k], t.hangs[k], t.stalled[k])
+	}
+	row("total", sum(t.sent), sum(t.allowed), sum(t.errs), sum(t.wrong), sum(t.hangs),
+		sum(t.stalled))
 	w.Flush()
 	fmt.Fprintf(out, "stalled: missed the deadline while the soak process itself stalled "+
 		"(%d stalls >= %s, longest %s); not counted as hangs\n",
 		r.stalls, stallThreshold, us(r.longest))
-	fmt.Fprintf(out, "denials by reason: %s; RPC errors: %d\n", counts(t.denials), t.errs)
+	fmt.Fprintf(out, "denials by reason: %s\n", counts(t.denials))
 
 	fmt.Fprintln(out, "\nprovider fetches (hits counted by the fake IdP, by how it answered)")
 	fmt.Fprint(w, "path\t")

@@ -38,8 +38,7 @@ func (p phase) String() string { return phaseNames[p] }
 
 // tally accumulates one worker's results; workers merge theirs at the end.
 type tally struct {
-	sent, allowed, wrong, hangs, stalled [numKinds]int
-	errs                                 int            // RPC errors, hangs included
+	sent, allowed, errs, wrong, hangs, stalled [numKinds]int // errs: RPC errors, hangs included
 	denials                              map[string]int // deny reason -> count
 	latency                              [numPhases][]time.Duration
 	examples                             []string // the first few wrong calls, without tokens
@@ -65,7 +64,7 @@ func (t *tally) add(c call, start time.Time, ph phase, v verdict, why, idpMode s
 	t.sent[k]++
 	switch {
 	case c.err != nil:
-		t.errs++
+		t.errs[k]++
 	case c.allowed:
 		t.allowed[k]++
 	default:
@@ -113,11 +112,11 @@ func (t *tally) merge(o *tally) {
 	for k := range numKinds {
 		t.sent[k] += o.sent[k]
 		t.allowed[k] += o.allowed[k]
+		t.errs[k] += o.errs[k]
 		t.wrong[k] += o.wrong[k]
 		t.hangs[k] += o.hangs[k]
 		t.stalled[k] += o.stalled[k]
 	}
-	t.errs += o.errs
 	for r, n := range o.denials {
 		t.denials[r] += n
 	}
