@@ -11,7 +11,9 @@
 // It prints a table of checks sent, wrong decisions, hangs, provider fetches
 // and latency, and exits 1 only on a wrong decision, a crash or a hang;
 // latency is printed, not asserted. Without -bin it builds ./cmd/extauthz
-// first (run it from the module root then). Tokens are never printed.
+// first (run it from the module root then), with -race if asked: a data race
+// then makes the service exit non-zero, which fails the soak. Tokens are
+// never printed.
 package main
 
 import (
@@ -30,6 +32,7 @@ type options struct {
 	rate     float64
 	deadline time.Duration
 	keep     bool
+	race     bool
 }
 
 func main() {
@@ -41,6 +44,7 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 300, "checks per second, all callers together")
 	flag.DurationVar(&o.deadline, "deadline", 250*time.Millisecond, "deadline of each check")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (config, service log)")
+	flag.BoolVar(&o.race, "race", false, "without -bin: build extauthz with the race detector")
 	flag.Parse()
 	if o.short {
 		o.duration = 15 * time.Second

@@ -39,9 +39,9 @@ func (r report) print(out io.Writer) {
 	row("total", sum(t.sent), sum(t.allowed), sum(t.errs), sum(t.wrong), sum(t.hangs),
 		sum(t.stalled))
 	w.Flush()
-	fmt.Fprintf(out, "stalled: missed the deadline while the soak process itself stalled "+
-		"(%d stalls >= %s, longest %s); not counted as hangs\n",
-		r.stalls, stallThreshold, us(r.longest))
+	fmt.Fprintf(out, "stalled: missed the deadline while the soak process itself stalled, "+
+		"not counted as hangs (stalls of %s or more: %d, longest %s)\n",
+		stallThreshold, r.stalls, us(r.longest))
 	fmt.Fprintf(out, "denials by reason: %s\n", counts(t.denials))
 
 	fmt.Fprintln(out, "\nprovider fetches (hits counted by the fake IdP, by how it answered)")

@@ -36,7 +36,7 @@ func run(o options) (failures []string, err error) {
 		os.RemoveAll(dir)
 	}()
 	if o.bin == "" {
-		if o.bin, err = build(dir); err != nil {
+		if o.bin, err = build(dir, o.race); err != nil {
 			return nil, err
 		}
 	}
@@ -150,10 +150,14 @@ func verdicts(t *tally) []string {
 	return append(out, t.examples...)
 }
 
-// build compiles ./cmd/extauthz into dir.
-func build(dir string) (string, error) {
+// build compiles ./cmd/extauthz into dir, with the race detector if race.
+func build(dir string, race bool) (string, error) {
 	bin := filepath.Join(dir, "extauthz")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/extauthz")
+	args := []string{"build", "-o", bin}
+	if race {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/extauthz")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError

@@ -38,11 +38,11 @@ func (p phase) String() string { return phaseNames[p] }
 
 // tally accumulates one worker's results; workers merge theirs at the end.
 type tally struct {
-	sent, allowed, errs, wrong, hangs, stalled [numKinds]int // errs: RPC errors, hangs included
-	denials                              map[string]int // deny reason -> count
-	latency                              [numPhases][]time.Duration
-	examples                             []string // the first few wrong calls, without tokens
-	late                                 []late   // hangs until settle tells them from stalls
+	sent, allowed, errs, wrong, hangs, stalled [numKinds]int  // errs: RPC errors, hangs included
+	denials                                    map[string]int // deny reason -> count
+	latency                                    [numPhases][]time.Duration
+	examples                                   []string // the first few wrong calls, without tokens
+	late                                       []late   // hangs until settle tells them from stalls
 }
 
 // late is a call that missed its deadline.
