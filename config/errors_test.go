@@ -76,20 +76,20 @@ func TestParseErrors(t *testing.T) {
 		{"missing issuer", "providers:\n  - {name: a, audiences: [x]}",
 			"config: providers[0].issuer: required"},
 		{"relative issuer", "providers:\n  - {name: a, issuer: idp.example.com, audiences: [x]}",
-			`config: providers[0].issuer: want an absolute URL, got "idp.example.com"`},
+			`config: providers[0].issuer: URL "idp.example.com": want scheme://host/path`},
 		{"issuer with query", "providers:\n  - {name: a, issuer: 'https://a/?x=1', audiences: [x]}",
-			`config: providers[0].issuer: "https://a/?x=1" must not carry user info, a query or a fragment`},
+			`config: providers[0].issuer: "https://a/?x=1" must not carry a query or a fragment`},
 		{"issuer ftp", "providers:\n  - {name: a, issuer: 'ftp://a', audiences: [x]}",
-			`config: providers[0].issuer: "ftp://a": scheme must be https`},
+			`config: providers[0].issuer: URL "ftp://a": scheme must be https`},
 		{"http not loopback",
 			"providers:\n  - {name: a, issuer: 'http://idp.example.com', audiences: [x]}",
-			`config: providers[0].issuer: "http://idp.example.com" uses http:// for a host that is ` +
-				`not loopback (set insecure_allow_http to allow it)`},
+			`config: providers[0].issuer: URL "http://idp.example.com": http:// is allowed only for ` +
+				`loopback hosts (set insecure_allow_http to allow it)`},
 		{"jwks_uri http", provider("jwks_uri: http://10.0.0.1/keys"),
-			`config: providers[0].jwks_uri: "http://10.0.0.1/keys" uses http:// for a host that is ` +
-				`not loopback (set insecure_allow_http to allow it)`},
+			`config: providers[0].jwks_uri: URL "http://10.0.0.1/keys": http:// is allowed only for ` +
+				`loopback hosts (set insecure_allow_http to allow it)`},
 		{"bad jwks_uri", provider("jwks_uri: '::'"),
-			`config: providers[0].jwks_uri: want an absolute URL, got "::"`},
+			`config: providers[0].jwks_uri: parsing URL: parse "::": missing protocol scheme`},
 		{"no audiences", "providers:\n  - {name: a, issuer: https://a}",
 			"config: providers[0].audiences: at least one audience is required"},
 		{"empty audience", "providers:\n  - {name: a, issuer: https://a, audiences: ['']}",

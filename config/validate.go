@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/extauthz/extauthz/authz"
+	"github.com/extauthz/extauthz/jwks"
 )
 
 var providerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
@@ -172,36 +173,21 @@ func anchored(pattern string) (*regexp.Regexp, error) {
 	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
-// checkURL accepts absolute https URLs, and http URLs for loopback hosts or
-// when insecure is set. OpenID Connect Discovery 1.0 section 3 forbids a
-// query or fragment in an issuer; none of our URLs needs one.
+// checkURL applies the cache's own URL rule ([jwks.CheckURL]) and, since
+// OpenID Connect Discovery 1.0 section 3 forbids a query or fragment in an
+// issuer and none of our URLs needs one, refuses those too.
 func checkURL(raw string, insecure bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
-		return fmt.Errorf("want an absolute URL, got %q", raw)
-	}
-	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return fmt.Errorf("%q must not carry user info, a query or a fragment", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if insecure || isLoopback(u.Hostname()) {
-			return nil
+	if err := jwks.CheckURL(raw, insecure); err != nil {
+		if !insecure && strings.HasPrefix(raw, "http://") {
+			return fmt.Errorf("%w (set insecure_allow_http to allow it)", err)
 		}
-		return fmt.Errorf("%q uses http:// for a host that is not loopback "+
-			"(set insecure_allow_http to allow it)", raw)
+		return err
 	}
-	return fmt.Errorf("%q: scheme must be https", raw)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+	u, _ := url.Parse(raw) // parsed by CheckURL already
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("%q must not carry a query or a fragment", raw)
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return nil
 }
 
 // checkAlgorithms accepts the asymmetric algorithms authz supports. "none"

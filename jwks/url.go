@@ -29,6 +29,15 @@ func checkURL(u *url.URL, insecureHTTP bool) error {
 	}
 }
 
+// CheckURL reports whether raw is a URL the cache may fetch: absolute,
+// without user info, https://, or http:// to a loopback host unless
+// insecureHTTP is set. The configuration checks provider URLs with it, so
+// that they are refused at load time by the very rule the cache applies.
+func CheckURL(raw string, insecureHTTP bool) error {
+	_, err := parseURL(raw, insecureHTTP)
+	return err
+}
+
 // parseURL parses raw and applies [checkURL].
 func parseURL(raw string, insecureHTTP bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
