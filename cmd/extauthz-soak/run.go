@@ -144,6 +144,10 @@ func verdicts(t *tally) []string {
 	if n := sum(t.hangs); n > 0 {
 		out = append(out, fmt.Sprintf("%d hangs", n))
 	}
+	if t.unsent > 0 {
+		out = append(out, fmt.Sprintf("%d checks not sent: the soak could not make their token",
+			t.unsent))
+	}
 	if sum(t.sent) == 0 {
 		out = append(out, "no checks were sent")
 	}

@@ -7,11 +7,14 @@ import (
 
 // tally accumulates one worker's results; workers merge theirs at the end.
 type tally struct {
-	sent, allowed, errs, wrong, hangs, stalled [numKinds]int  // errs: RPC errors, hangs included
-	denials                                    map[string]int // deny reason -> count
-	latency                                    [numPhases][]time.Duration
-	examples                                   []string // the first few wrong calls, without tokens
-	late                                       []late   // hangs until settle tells them from stalls
+	// Counts by kind of check; errs are RPC errors, hangs included.
+	sent, allowed, errs, wrong, hangs, stalled [numKinds]int
+
+	unsent   int                        // checks whose token could not be made
+	denials  map[string]int             // deny reason -> count
+	latency  [numPhases][]time.Duration // of valid checks
+	examples []string                   // the first few wrong calls, without tokens
+	late     []late                     // hangs until settle tells them from stalls
 }
 
 // late is a call that missed its deadline.
@@ -78,6 +81,7 @@ func (t *tally) settle(s *stalls) {
 
 // merge adds o into t.
 func (t *tally) merge(o *tally) {
+	t.unsent += o.unsent
 	for k := range numKinds {
 		t.sent[k] += o.sent[k]
 		t.allowed[k] += o.allowed[k]

@@ -82,7 +82,8 @@ func pickKind(rnd *rand.Rand) kind {
 func (l *load) one(k kind, rnd *rand.Rand, t *tally) {
 	raw, kid, err := l.toks.pick(k, rnd)
 	if err != nil {
-		t.examples = append(t.examples, "minting a token failed: "+err.Error())
+		t.unsent++
+		t.example("minting a token failed: " + err.Error())
 		return
 	}
 	mode := l.idp.current()
