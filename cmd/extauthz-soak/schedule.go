@@ -65,6 +65,9 @@ func flap(ctx context.Context, p *idp, toks *tokens, start time.Time, steps []st
 			return nil
 		case <-timer.C:
 		}
+		if ctx.Err() != nil {
+			return nil // both were ready after a stall: the run is over
+		}
 		if st.rotate {
 			rotations++
 			alg := []string{"ES256", "RS256"}[rotations%2]
