@@ -33,7 +33,7 @@ type idp struct {
 	doc      jwksDoc
 	served   map[string]time.Time // kid -> when a JWKS holding it was first served
 	rotated  []rotation           // keys published by rotate, in order
-	faulted  bool                 // a fault mode has been set at some point
+	faultAt  time.Time            // when a fault mode was first set; zero: never
 	hits     map[hit]int
 }
 
@@ -48,7 +48,6 @@ type jwksDoc struct {
 type rotation struct {
 	kid       string
 	published time.Time
-	clean     bool // no fault had happened yet
 }
 
 // hit names what a request asked for and how it was answered.
@@ -109,7 +108,9 @@ func (p *idp) setMode(m mode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode = m
-	p.faulted = p.faulted || m != modeOK
+	if m != modeOK && p.faultAt.IsZero() {
+		p.faultAt = time.Now()
+	}
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
@@ -127,7 +128,7 @@ func (p *idp) rotate(s *signer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rotating = append(p.rotating, s)
-	p.rotated = append(p.rotated, rotation{kid: s.kid, published: time.Now(), clean: !p.faulted})
+	p.rotated = append(p.rotated, rotation{kid: s.kid, published: time.Now()})
 	if n := len(p.rotating); n > keepRotating {
 		p.rotating = p.rotating[n-keepRotating:]
 	}
@@ -136,9 +137,10 @@ func (p *idp) rotate(s *signer) error {
 
 // knowable reports whether the service must know kid at time at: a JWKS
 // holding it was served one min_refresh_interval before, or it was
-// published two intervals before with no fault ever, so no backoff can have
-// held back the fetch that a token naming it asks for (issue 3, behaviour
-// 4: a new kid may be refused for up to one window).
+// published two intervals before and the provider had no fault from the
+// start of the run until then, so no backoff can have held back the fetch
+// that a token naming it asks for (issue 3, behaviour 4: a new kid may be
+// refused for up to one window).
 func (p *idp) knowable(kid string, at time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -146,7 +148,8 @@ func (p *idp) knowable(kid string, at time.Time) bool {
 		return true
 	}
 	for _, r := range p.rotated {
-		if r.kid == kid && r.clean && r.published.Add(2*minRefreshInterval).Before(at) {
+		due := r.published.Add(2 * minRefreshInterval)
+		if r.kid == kid && due.Before(at) && (p.faultAt.IsZero() || !p.faultAt.Before(due)) {
 			return true
 		}
 	}

@@ -60,25 +60,30 @@ func TestKnowable(t *testing.T) {
 	p := &idp{
 		served: map[string]time.Time{"served": t0},
 		rotated: []rotation{
-			{kid: "clean", published: t0, clean: true},
-			{kid: "after-fault", published: t0, clean: false},
+			{kid: "clean", published: t0},
+			{kid: "fault-in-window", published: t0.Add(10 * time.Second)},
+			{kid: "after-fault", published: t0.Add(time.Minute)},
 		},
+		faultAt: t0.Add(11 * time.Second),
 	}
 	tests := []struct {
 		kid  string
-		at   time.Time
+		at   time.Duration // after t0
 		want bool
 	}{
-		{"served", t0.Add(minRefreshInterval / 2), false},
-		{"served", t0.Add(minRefreshInterval + time.Millisecond), true},
-		{"clean", t0.Add(2*minRefreshInterval - time.Millisecond), false},
-		{"clean", t0.Add(2*minRefreshInterval + time.Millisecond), true},
-		{"after-fault", t0.Add(time.Hour), false}, // never served: backoff may hold it back
-		{"unknown", t0.Add(time.Hour), false},
+		{"served", minRefreshInterval / 2, false},
+		{"served", minRefreshInterval + time.Millisecond, true},
+		{"clean", 2*minRefreshInterval - time.Millisecond, false},
+		{"clean", 2*minRefreshInterval + time.Millisecond, true},
+		// A fault within the window may start a backoff that holds back
+		// the fetch, and a key never served cannot be required.
+		{"fault-in-window", time.Hour, false},
+		{"after-fault", time.Hour, false},
+		{"unknown", time.Hour, false},
 	}
 	for _, tt := range tests {
-		if got := p.knowable(tt.kid, tt.at); got != tt.want {
-			t.Errorf("knowable(%q, t0+%s) = %v, want %v", tt.kid, tt.at.Sub(t0), got, tt.want)
+		if got := p.knowable(tt.kid, t0.Add(tt.at)); got != tt.want {
+			t.Errorf("knowable(%q, t0+%s) = %v, want %v", tt.kid, tt.at, got, tt.want)
 		}
 	}
 }
