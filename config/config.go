@@ -70,6 +70,8 @@ type Provider struct {
 	MaxStale           Duration  `yaml:"max_stale"`
 	MinCacheTTL        Duration  `yaml:"min_cache_ttl"`
 	MaxCacheTTL        Duration  `yaml:"max_cache_ttl"`
+	BackoffInitial     Duration  `yaml:"backoff_initial"`
+	BackoffMax         Duration  `yaml:"backoff_max"`
 
 	// InsecureAllowHTTP permits http:// issuer and JWKS URLs for hosts that
 	// are not loopback, so keys can be changed by anyone on the path.

@@ -25,6 +25,8 @@ func (c *Config) JWKSConfig(p Provider) jwks.Config {
 		MaxStale:           p.MaxStale.D(),
 		MinCacheTTL:        p.MinCacheTTL.D(),
 		MaxCacheTTL:        p.MaxCacheTTL.D(),
+		BackoffInitial:     p.BackoffInitial.D(),
+		BackoffMax:         p.BackoffMax.D(),
 		CacheDir:           c.CacheDir,
 		MaxResponseBytes:   c.Limits.MaxJWKSBytes,
 		MaxKeys:            c.Limits.MaxJWKSKeys,

@@ -66,6 +66,10 @@ func TestParseErrors(t *testing.T) {
 			`config: providers[0].max_stale: want a duration such as "60s"`},
 		{"negative shutdown", "shutdown_timeout: -1s\n" + provider(),
 			`config: shutdown_timeout: negative duration "-1s"`},
+		{"backoff order", provider("backoff_initial: 2m", "backoff_max: 1m"),
+			"config: providers[0].backoff_initial: 2m0s is above backoff_max 1m0s"},
+		{"negative backoff", provider("backoff_max: -1s"),
+			`config: providers[0].backoff_max: negative duration "-1s"`},
 		{"cache ttl order", provider("min_cache_ttl: 2h", "max_cache_ttl: 1h"),
 			"config: providers[0].min_cache_ttl: 2h0m0s is above max_cache_ttl 1h0m0s"},
 

@@ -54,7 +54,8 @@ func checkInvariants(t *testing.T, cfg *Config) {
 		}
 		names[p.Name], issuers[p.Issuer] = true, true
 		for _, d := range []Duration{*p.ClockSkew, p.RefreshInterval, p.MinRefreshInterval,
-			p.MaxWait, p.FetchTimeout, p.MaxStale, p.MinCacheTTL, p.MaxCacheTTL, p.MaxTokenLifetime} {
+			p.MaxWait, p.FetchTimeout, p.MaxStale, p.MinCacheTTL, p.MaxCacheTTL, p.MaxTokenLifetime,
+			p.BackoffInitial, p.BackoffMax} {
 			if d < 0 {
 				t.Fatalf("providers[%d] accepted with a negative duration %v", i, d)
 			}

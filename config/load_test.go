@@ -61,6 +61,8 @@ func TestLoadFull(t *testing.T) {
 		MaxStale:           12 * time.Hour,
 		MinCacheTTL:        time.Second,
 		MaxCacheTTL:        time.Hour,
+		BackoffInitial:     2 * time.Second,
+		BackoffMax:         time.Minute,
 		CacheDir:           "/var/lib/extauthz",
 		MaxResponseBytes:   65536,
 		MaxKeys:            20,

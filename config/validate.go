@@ -142,6 +142,7 @@ func (p *Provider) checkDurations() error {
 		{"min_refresh_interval", p.MinRefreshInterval}, {"max_wait", p.MaxWait},
 		{"fetch_timeout", p.FetchTimeout}, {"max_stale", p.MaxStale},
 		{"min_cache_ttl", p.MinCacheTTL}, {"max_cache_ttl", p.MaxCacheTTL},
+		{"backoff_initial", p.BackoffInitial}, {"backoff_max", p.BackoffMax},
 		{"max_token_lifetime", p.MaxTokenLifetime},
 	} {
 		if d.v < 0 {
@@ -151,6 +152,10 @@ func (p *Provider) checkDurations() error {
 	if p.MinCacheTTL > 0 && p.MaxCacheTTL > 0 && p.MinCacheTTL > p.MaxCacheTTL {
 		return fmt.Errorf("min_cache_ttl: %s is above max_cache_ttl %s",
 			p.MinCacheTTL, p.MaxCacheTTL)
+	}
+	if p.BackoffInitial > 0 && p.BackoffMax > 0 && p.BackoffInitial > p.BackoffMax {
+		return fmt.Errorf("backoff_initial: %s is above backoff_max %s",
+			p.BackoffInitial, p.BackoffMax)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ fuzz() {
 
 soak() {
 	log "soak, short mode"
-	timeout 10m go run ./cmd/extauthz-soak -short
+	timeout 10m go run ./cmd/extauthz-soak -short -race
 }
 
 main() {
