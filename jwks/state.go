@@ -53,7 +53,7 @@ func (o *owner) failed(now time.Time, r refreshResult) {
 		level = slog.LevelWarn // the state change: refreshes started failing
 	}
 	o.c.log.Log(context.Background(), level, "key refresh failing", "kind", kind, "error", r.err,
-		"failures", o.failures, "keys_kept", o.set.Len(), "retry_in", o.delay)
+		"failures", o.failures, "keys_kept", o.set.Len(), "retry_in", o.delay.String())
 }
 
 // updateReady reports a change of Ready's answer.
@@ -70,7 +70,7 @@ func (o *owner) updateReady(now time.Time) {
 		o.c.log.Info("provider ready", "keys", o.set.Len())
 	case o.set != nil:
 		o.c.log.Error("keys too stale to use, provider not ready",
-			"confirmed", o.set.Fetched(), "max_stale", cfg.MaxStale)
+			"confirmed", o.set.Fetched(), "max_stale", cfg.MaxStale.String())
 	}
 	if cfg.OnReadyChange != nil {
 		cfg.OnReadyChange(ready)

@@ -60,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func serveMain(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\nflags of serve:\n", usage)
+		fs.PrintDefaults()
+	}
 	file := fs.String("config", "", "configuration `file` (YAML)")
 	level := fs.String("log-level", "", "log level, overriding log.level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
@@ -73,7 +77,9 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer) int {
 	cfg, err := config.Load(*file)
 	if err == nil && *level != "" {
 		cfg.Log.Level = *level
-		err = cfg.Validate()
+		if err = cfg.Validate(); err != nil {
+			err = fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "extauthz: %v\n", err)

@@ -50,7 +50,7 @@ func TestRunFailures(t *testing.T) {
 		{"missing config file", []string{"--config", absent}, 1,
 			"extauthz: config: open " + absent + ": no such file or directory\n", true},
 		{"bad log level flag", []string{"serve", "--config", inUse, "--log-level", "loud"}, 1,
-			`extauthz: config: log.level: want debug, info, warn or error, got "loud"` + "\n", true},
+			`extauthz: --log-level: want debug, info, warn or error, got "loud"` + "\n", true},
 		{"dev issuer port in use", []string{"dev", "--issuer", busyAddr}, 1,
 			fmt.Sprintf("extauthz: dev issuer: devidp: listen tcp %s: bind: address already in use\n",
 				busyAddr), true},

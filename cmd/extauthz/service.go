@@ -72,11 +72,10 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 		jc.Logger = logger
 		jc.Metrics = m
 		jc.OnReadyChange = func(ok bool) { s.ready.set(p.Name, ok) }
-		c, err := jwks.New(jc)
+		c, err := jwks.New(jc) // its errors name the provider
 		if err != nil {
-			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
+			return nil, err
 		}
-		m.Provider(p.Name)
 		s.caches = append(s.caches, c)
 		providers = append(providers, p.AuthzProvider(c))
 	}
