@@ -80,6 +80,14 @@ func TestAlgConfusion(t *testing.T) {
 			ReasonKeyMismatch},
 		{"RSA key under 2048 bits", sign(t, "RS256", kid("rsa-weak"), claims, k.rsaWeak),
 			ReasonWeakKey},
+		// encoding/json matches struct fields case-insensitively: a second
+		// reading of the header must not let "ALG" pick the algorithm checked.
+		{"ALG member beside alg", signRaw(t, "PS256",
+			`{"alg":"RS256","kid":"rsa-rs256-only","ALG":"PS256"}`, mustJSON(claims), k.rsa2),
+			ReasonBadSignature},
+		{"Alg member beside alg", signRaw(t, "PS256",
+			`{"alg":"RS256","kid":"rsa-1","Alg":"PS256"}`, mustJSON(claims), k.rsa),
+			ReasonBadSignature},
 	}
 	runHostile(t, s, cases)
 
@@ -295,7 +303,7 @@ func TestNestedToken(t *testing.T) {
 	s, _ := newTestServer(t, nil)
 	inner := validToken(t, "ES256")
 	var cases []hostileCase
-	for _, cty := range []string{"JWT", "jwt", "application/JWT"} {
+	for _, cty := range []string{"JWT", "jwt", "application/JWT", "jwt ", "JWT; charset=x"} {
 		// The outer token carries the inner one as its payload (RFC 7519
 		// A.2); a valid outer signature must not vouch for inner claims.
 		cases = append(cases, hostileCase{"cty " + cty,

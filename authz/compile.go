@@ -85,6 +85,8 @@ func compileProvider(cfg Provider) (*provider, error) {
 // mediaType normalizes a typ value: RFC 7515 4.1.9 makes it a media type
 // compared case-insensitively, whose "application/" prefix may be left out.
 func mediaType(t string) string {
-	t = strings.ToLower(t)
+	// Parameters (";charset=…") and surrounding space do not change the type.
+	t, _, _ = strings.Cut(t, ";")
+	t = strings.ToLower(strings.TrimSpace(t))
 	return strings.TrimPrefix(t, "application/")
 }

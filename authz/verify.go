@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func (s *Server) verify(ctx context.Context, raw string, now time.Time) verdict 
 		v.reason = r
 		return v
 	}
-	if !verifySignature(raw, key.Public, p.methods) {
+	if !verifySignature(raw, alg, key.Public, p.methods) {
 		v.reason = ReasonBadSignature
 		return v
 	}
@@ -131,31 +130,27 @@ func checkHeader(hdr map[string]any) Reason {
 }
 
 // verifySignature reports whether the compact JWS raw carries a valid
-// signature by key, under an algorithm that is in methods and supported (so
-// never "none" or HMAC). It checks no claims, and does not need the payload
-// to be JSON, so it also serves the RFC test vectors. golang-jwt's signing
-// methods do the cryptography; its Parser is not used because it insists on
-// a JSON payload.
-func verifySignature(raw string, key any, methods []string) bool {
+// signature by key under alg, which must be in methods and supported (so
+// never "none" or HMAC). alg is the header's "alg" as the caller read it from
+// the strictly decoded header: reading it again here, with a decoder that
+// matches member names differently (encoding/json's struct fields ignore
+// case), would let a member such as "ALG" choose the algorithm actually
+// checked. It checks no claims, and does not need the payload to be JSON,
+// so it also serves the RFC test vectors. golang-jwt's signing methods do
+// the cryptography; its Parser is not used because it insists on a JSON
+// payload.
+func verifySignature(raw, alg string, key any, methods []string) bool {
 	input, sigSeg, _ := cutLast(raw, ".")
-	hdrSeg, payload, ok := strings.Cut(input, ".")
-	if !ok || strings.Contains(payload, ".") {
+	if _, payload, ok := strings.Cut(input, "."); !ok || strings.Contains(payload, ".") {
 		return false
 	}
-	hdrJSON, err := base64.RawURLEncoding.Strict().DecodeString(hdrSeg)
-	if err != nil {
+	if !slices.Contains(methods, alg) {
 		return false
 	}
-	var hdr struct {
-		Alg string `json:"alg"`
-	}
-	if json.Unmarshal(hdrJSON, &hdr) != nil || !slices.Contains(methods, hdr.Alg) {
+	if _, supported := algorithmKeys[alg]; !supported {
 		return false
 	}
-	if _, supported := algorithmKeys[hdr.Alg]; !supported {
-		return false
-	}
-	method := jwt.GetSigningMethod(hdr.Alg)
+	method := jwt.GetSigningMethod(alg)
 	sig, err := base64.RawURLEncoding.Strict().DecodeString(sigSeg)
 	if method == nil || err != nil {
 		return false

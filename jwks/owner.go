@@ -151,7 +151,10 @@ func (o *owner) onResult(ctx context.Context, r refreshResult) {
 	for _, a := range o.waiters {
 		a.reply <- o.set
 	}
-	o.waiters = o.waiters[:0]
+	// Drop the slice, not only its length: a storm of unknown kids during a
+	// hung fetch can queue many asks whose requests have long given up, and a
+	// kept backing array would hold their reply channels forever.
+	o.waiters = nil
 }
 
 // stop ends the fetch in flight, waits for it, and answers the waiters.

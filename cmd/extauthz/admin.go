@@ -122,7 +122,7 @@ func adminHandler(reg *prometheus.Registry, r *readiness) http.Handler {
 		case stopping:
 			http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		case !ready:
-			msg := "no keys yet for: " + strings.Join(missing, ", ")
+			msg := "no usable keys (none yet, or too stale) for: " + strings.Join(missing, ", ")
 			http.Error(w, msg, http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")
