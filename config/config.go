@@ -5,10 +5,17 @@
 //
 //	config: providers[0].clock_skew: negative duration "-1s"
 //
-// A *Config they return is valid: its durations are non-negative, provider
-// names and issuers are unique, and no provider allows "none" or an HMAC
-// algorithm. Zero values of durations and limits mean "the default", which
-// the packages that use them ([jwks.Config], [authz.Limits]) document.
+// Booleans are only the YAML 1.2 words true and false, unquoted (not yes, on
+// or y), and integers only integers (not 1.5).
+//
+// A *Config they return is valid: its durations are non-negative, those that
+// pace fetches from the provider (refresh_interval, min_refresh_interval,
+// max_stale, min_cache_ttl, max_cache_ttl, backoff_initial, backoff_max) are
+// zero or at least one second, provider names and issuers are unique, no
+// provider allows "none" or an HMAC algorithm, and every allowed_subjects
+// pattern is a valid regular expression on its own. Zero values of durations
+// and limits mean "the default", which the packages that use them
+// ([jwks.Config], [authz.Limits]) document.
 package config
 
 import (

@@ -3,11 +3,14 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/extauthz/extauthz/authz"
+	"github.com/extauthz/extauthz/jwks"
 )
 
 // FuzzLoad checks that Parse never panics and that whatever it accepts keeps
@@ -21,6 +24,8 @@ func FuzzLoad(f *testing.F) {
 		string(full), minimal, "", "providers: [",
 		provider("clock_skew: -1s"), provider("algorithms: [none]"),
 		provider("algorithms: [HS256]"), provider("allowed_subjects: ['(']"),
+		provider("allowed_subjects: ['alice)|(bob']"), provider("insecure_allow_http: yes"),
+		provider("max_cache_ttl: 1ns", "backoff_initial: 10m"), "limits: {max_claims: 1.5}",
 		provider() + "  - {name: main, issuer: https://b, audiences: [x]}\n",
 		"providers:\n  - &p {name: a, issuer: https://a, audiences: [x]}\n  - *p\n",
 		"a: &a [*a]", "providers: [{name: a, issuer: 'http://[::1]', audiences: [x], clock_skew: 0}]",
@@ -58,6 +63,22 @@ func checkInvariants(t *testing.T, cfg *Config) {
 			p.BackoffInitial, p.BackoffMax} {
 			if d < 0 {
 				t.Fatalf("providers[%d] accepted with a negative duration %v", i, d)
+			}
+		}
+		for _, d := range []Duration{p.RefreshInterval, p.MinRefreshInterval, p.MaxStale,
+			p.MinCacheTTL, p.MaxCacheTTL, p.BackoffInitial, p.BackoffMax} {
+			if d != 0 && d < Duration(time.Second) {
+				t.Fatalf("providers[%d] accepted %v, below the floor of 1s", i, d)
+			}
+		}
+		jc := cfg.JWKSConfig(p)
+		jc.CacheDir = "" // New would create it; the durations are what is checked here
+		if _, err := jwks.New(jc); err != nil {
+			t.Fatalf("providers[%d] accepted, but jwks.New refuses it: %v", i, err)
+		}
+		for _, s := range p.AllowedSubjects {
+			if _, err := regexp.Compile(s); err != nil {
+				t.Fatalf("providers[%d] accepted allowed_subjects %q, invalid alone", i, s)
 			}
 		}
 		for _, a := range p.Algorithms {

@@ -142,10 +142,24 @@ func checkScalar(n *yaml.Node, t reflect.Type, path string) error {
 	if n.Kind != yaml.ScalarNode {
 		return fmt.Errorf("%s: want %s", path, want)
 	}
-	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+	if !strict(n, t.Kind()) || n.Decode(reflect.New(t).Interface()) != nil {
 		return fmt.Errorf("%s: want %s, got %q", path, want, n.Value)
 	}
 	return nil
+}
+
+// strict reports whether n is a scalar of kind k as YAML 1.2 writes it. The
+// decoder alone also takes YAML 1.1's yes, on and y, even quoted, as true,
+// and truncates 1.5 to 1 and 0.9 to 0 ("the default"), so a slip could turn
+// insecure_allow_http on or lift a limit.
+func strict(n *yaml.Node, k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool:
+		return n.ShortTag() == "!!bool" && (n.Value == "true" || n.Value == "false")
+	case reflect.Int, reflect.Int64:
+		return n.ShortTag() == "!!int"
+	}
+	return true
 }
 
 func orRoot(path string) string {

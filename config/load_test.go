@@ -3,6 +3,8 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,16 +143,49 @@ func TestLoadFileRoundTrip(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestAuthzProviderWithoutValidate(t *testing.T) {
-	p := Provider{AllowedSubjects: []string{"alice", "bad("}}
+	p := Provider{AllowedSubjects: []string{"alice", "bad(", "carol)|(dave"}}
 	pats := p.AuthzProvider(nil).SubjectPatterns
-	if len(pats) != 2 {
-		t.Fatalf("AuthzProvider of an unvalidated provider: %d patterns, want 2", len(pats))
+	if len(pats) != 3 {
+		t.Fatalf("AuthzProvider of an unvalidated provider: %d patterns, want 3", len(pats))
 	}
-	for _, sub := range []string{"alice", "bad(", "bad", "malice", ""} {
+	for _, sub := range []string{"alice", "bad(", "bad", "malice", "", "carol-x", "dave"} {
 		want := sub == "alice"
-		got := pats[0].MatchString(sub) || pats[1].MatchString(sub)
+		matches := func(re *regexp.Regexp) bool { return re.MatchString(sub) }
+		got := slices.ContainsFunc(pats, matches)
 		if got != want {
 			t.Errorf("unvalidated allowed_subjects match %q = %v, want %v", sub, got, want)
 		}
+	}
+}
+
+func TestAllowedSubjectsMatchWhole(t *testing.T) {
+	tests := []struct {
+		name        string
+		givePattern string
+		giveSubject string
+		want        bool
+	}{
+		{"alternative left", "alice|bob", "alice", true},
+		{"alternative right", "alice|bob", "bob", true},
+		{"suffix after alternative", "alice|bob", "alice-evil", false},
+		{"prefix before alternative", "alice|bob", "evil-bob", false},
+		{"group", "(alice)|(bob)", "alice-evil", false},
+		{"flags stay inside", "(?i)svc-[a-z]+", "SVC-a", true},
+		{"flags do not free the end", "(?i)svc-[a-z]+", "svc-a b", false},
+		{"quoted text", `\Qa.b\E`, "a.b", true},
+		{"quoted text is literal", `\Qa.b\E`, "axb", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(provider("allowed_subjects: ['" + tt.givePattern + "']")))
+			if err != nil {
+				t.Fatalf("Parse(%q) error = %v", tt.givePattern, err)
+			}
+			re := cfg.Providers[0].AuthzProvider(nil).SubjectPatterns[0]
+			if got := re.MatchString(tt.giveSubject); got != tt.want {
+				t.Errorf("allowed_subjects %q match %q = %v, want %v",
+					tt.givePattern, tt.giveSubject, got, tt.want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/extauthz/extauthz/authz"
 	"github.com/extauthz/extauthz/jwks"
@@ -133,29 +134,57 @@ func (p *Provider) validate() error {
 	return p.compileSubjects()
 }
 
+// minRefreshDuration is the least non-zero value of the durations that pace
+// fetches. Below it a typo ("10ms" for "10m") would make the service fetch
+// keys thousands of times a second; issue 2 forbids floors above one second,
+// which tests use.
+const minRefreshDuration = Duration(time.Second)
+
 func (p *Provider) checkDurations() error {
 	for _, d := range []struct {
-		key string
-		v   Duration
+		key   string
+		v     Duration
+		floor bool
 	}{
-		{"clock_skew", *p.ClockSkew}, {"refresh_interval", p.RefreshInterval},
-		{"min_refresh_interval", p.MinRefreshInterval}, {"max_wait", p.MaxWait},
-		{"fetch_timeout", p.FetchTimeout}, {"max_stale", p.MaxStale},
-		{"min_cache_ttl", p.MinCacheTTL}, {"max_cache_ttl", p.MaxCacheTTL},
-		{"backoff_initial", p.BackoffInitial}, {"backoff_max", p.BackoffMax},
-		{"max_token_lifetime", p.MaxTokenLifetime},
+		{"clock_skew", *p.ClockSkew, false}, {"refresh_interval", p.RefreshInterval, true},
+		{"min_refresh_interval", p.MinRefreshInterval, true}, {"max_wait", p.MaxWait, false},
+		{"fetch_timeout", p.FetchTimeout, false}, {"max_stale", p.MaxStale, true},
+		{"min_cache_ttl", p.MinCacheTTL, true}, {"max_cache_ttl", p.MaxCacheTTL, true},
+		{"backoff_initial", p.BackoffInitial, true}, {"backoff_max", p.BackoffMax, true},
+		{"max_token_lifetime", p.MaxTokenLifetime, false},
 	} {
-		if d.v < 0 {
+		switch {
+		case d.v < 0:
 			return fmt.Errorf("%s: negative duration %q", d.key, d.v)
+		case d.floor && d.v > 0 && d.v < minRefreshDuration:
+			return fmt.Errorf("%s: %s is below the floor of %s", d.key, d.v, minRefreshDuration)
 		}
 	}
-	if p.MinCacheTTL > 0 && p.MaxCacheTTL > 0 && p.MinCacheTTL > p.MaxCacheTTL {
-		return fmt.Errorf("min_cache_ttl: %s is above max_cache_ttl %s",
-			p.MinCacheTTL, p.MaxCacheTTL)
+	if err := checkOrder(
+		"min_cache_ttl", p.MinCacheTTL, jwks.DefaultMinCacheTTL,
+		"max_cache_ttl", p.MaxCacheTTL, jwks.DefaultMaxCacheTTL,
+	); err != nil {
+		return err
 	}
-	if p.BackoffInitial > 0 && p.BackoffMax > 0 && p.BackoffInitial > p.BackoffMax {
-		return fmt.Errorf("backoff_initial: %s is above backoff_max %s",
-			p.BackoffInitial, p.BackoffMax)
+	return checkOrder(
+		"backoff_initial", p.BackoffInitial, jwks.DefaultBackoffInitial,
+		"backoff_max", p.BackoffMax, jwks.DefaultBackoffMax,
+	)
+}
+
+// checkOrder refuses a lower bound above its upper bound, comparing the
+// values jwks.New will use (zero takes the default), so that a value that
+// clashes with a default is named here rather than refused at start-up.
+func checkOrder(lowKey string, low Duration, lowDef time.Duration,
+	highKey string, high Duration, highDef time.Duration,
+) error {
+	switch {
+	case low > 0 && high > 0 && low > high:
+		return fmt.Errorf("%s: %s is above %s %s", lowKey, low, highKey, high)
+	case low > 0 && high == 0 && low.D() > highDef:
+		return fmt.Errorf("%s: %s is above the default %s %s", lowKey, low, highKey, highDef)
+	case low == 0 && high > 0 && lowDef > high.D():
+		return fmt.Errorf("%s: %s is below the default %s %s", highKey, high, lowKey, lowDef)
 	}
 	return nil
 }
@@ -173,8 +202,15 @@ func (p *Provider) compileSubjects() error {
 }
 
 // anchored compiles pattern to match whole subjects only, so "alice" does
-// not also admit "malice".
+// not also admit "malice". The pattern must compile on its own first: one
+// with unbalanced parentheses, such as "alice)|(bob", compiles once wrapped
+// but then closes the group early and escapes the anchors ("^(?:alice)|(bob)$"
+// admits "alice-evil"). A pattern valid alone is balanced, so the group
+// holds all of it.
 func anchored(pattern string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err
+	}
 	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
