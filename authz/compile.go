@@ -73,6 +73,7 @@ func compileProvider(cfg Provider) (*provider, error) {
 		p.audiences[a] = true
 	}
 	for _, re := range cfg.SubjectPatterns {
+		// re.String() compiled alone, so it is balanced: the group holds all of it.
 		anchored, err := regexp.Compile(`^(?:` + re.String() + `)$`)
 		if err != nil {
 			return nil, fmt.Errorf("subject pattern %q: %w", re.String(), err)
