@@ -16,6 +16,7 @@ import (
 // directory. Only the owner goroutine uses it after New.
 type store struct {
 	path string
+	uid  int // the service's uid, which must own the directory and the file
 }
 
 // saved is the file's content. The JWKS is kept as fetched and parsed again
@@ -29,10 +30,17 @@ type saved struct {
 	JWKS         json.RawMessage `json:"jwks"`
 }
 
-// openStore creates dir (mode 0700) when missing and refuses a directory
-// that others may write to: its files are trust anchors, since whoever can
-// replace them chooses the keys tokens are verified with.
+// openStore opens the store of one provider in dir for this process's uid.
+// See openStoreUID.
 func openStore(dir, name, issuer string) (*store, error) {
+	return openStoreUID(dir, name, issuer, os.Getuid())
+}
+
+// openStoreUID creates dir (mode 0700) when missing and refuses a directory
+// that is not owned by uid or that others may write to: its files are trust
+// anchors, since whoever can replace them chooses the keys tokens are
+// verified with.
+func openStoreUID(dir, name, issuer string, uid int) (*store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cache directory: %w", err)
 	}
@@ -43,6 +51,9 @@ func openStore(dir, name, issuer string) (*store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("cache directory %s: not a directory", dir)
 	}
+	if err := checkOwner(fi, uid); err != nil {
+		return nil, fmt.Errorf("cache directory %s: %w", dir, err)
+	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return nil, fmt.Errorf("cache directory %s: mode %v is group- or world-writable",
 			dir, fi.Mode().Perm())
@@ -50,7 +61,20 @@ func openStore(dir, name, issuer string) (*store, error) {
 	// The file name is derived from name and issuer, so it never carries
 	// path characters from the configuration.
 	sum := sha256.Sum256([]byte(name + "\n" + issuer))
-	return &store{path: filepath.Join(dir, "jwks-"+hex.EncodeToString(sum[:12])+".json")}, nil
+	path := filepath.Join(dir, "jwks-"+hex.EncodeToString(sum[:12])+".json")
+	return &store{path: path, uid: uid}, nil
+}
+
+// checkOwner fails unless fi belongs to uid.
+func checkOwner(fi fs.FileInfo, uid int) error {
+	owner, ok := fileUID(fi)
+	if !ok {
+		return errors.New("owner unknown on this platform")
+	}
+	if owner != uid {
+		return fmt.Errorf("owned by uid %d, not by this service's uid %d", owner, uid)
+	}
+	return nil
 }
 
 // load reads the saved state; it returns nil and no error when there is
@@ -63,8 +87,17 @@ func (s *store) load() (*saved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading saved keys: %w", err)
 	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 {
-		return nil, fmt.Errorf("saved keys %s: not a regular file of mode 0600", s.path)
+	// Lstat, so a symlink is refused rather than followed. The file must be
+	// exactly what save writes: a regular file of ours that no one else may
+	// read or write.
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("saved keys %s: not a regular file", s.path)
+	}
+	if err := checkOwner(fi, s.uid); err != nil {
+		return nil, fmt.Errorf("saved keys %s: %w", s.path, err)
+	}
+	if fi.Mode() != 0o600 {
+		return nil, fmt.Errorf("saved keys %s: mode %v, want %v", s.path, fi.Mode(), fs.FileMode(0o600))
 	}
 	data, err := os.ReadFile(s.path)
 	if err != nil {

@@ -93,39 +93,100 @@ func TestCacheDirRefusesWritableDir(t *testing.T) {
 	}
 }
 
+// A directory of mode 0755 that another user owns is refused: that user
+// could plant a file of keys in it.
+func TestCacheDirRefusesOthersDir(t *testing.T) {
+	dir := t.TempDir() // ours, mode 0700
+	if _, err := openStoreUID(dir, "test", testIssuer, os.Getuid()); err != nil {
+		t.Fatalf("openStoreUID(our own directory) = %v, want success", err)
+	}
+	other := os.Getuid() + 1
+	_, err := openStoreUID(dir, "test", testIssuer, other)
+	if err == nil || !strings.Contains(err.Error(), "owned by uid") {
+		t.Errorf("openStoreUID(directory of another uid) = %v, want a refusal", err)
+	}
+}
+
+// The reviewer's repro, through New: only root can give a directory away.
+func TestCacheDirRefusesNobodysDir(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Config{Issuer: testIssuer, CacheDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("New with a cache directory owned by nobody: %v, want a refusal", err)
+	}
+}
+
+const nobody = 65534
+
 func TestCacheDirIgnoresBadFiles(t *testing.T) {
 	k1, _, _ := threeKeys(t)
 	good := string(jwksDoc(t, k1))
 	confirmed := time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	usable := `{"issuer":"` + testIssuer + `","jwks_uri":"https://idp.test/keys",` +
+		`"confirmed":"` + confirmed + `","jwks":` + good + `}`
 	tests := []struct {
 		name    string
 		content string
 		mode    os.FileMode
+		prepare func(t *testing.T, path string) // after the file is written, if set
+		root    bool                            // prepare needs root
 	}{
-		{"corrupt", "{not json", 0o600},
-		{"truncated", `{"issuer":"` + testIssuer + `","jwks":{"keys":[`, 0o600},
-		{"other issuer", `{"issuer":"https://other.test","jwks_uri":"https://other.test/k",` +
-			`"confirmed":"` + confirmed + `","jwks":` + good + `}`, 0o600},
-		{"no usable key", `{"issuer":"` + testIssuer + `","jwks_uri":"https://idp.test/keys",` +
-			`"confirmed":"` + confirmed + `","jwks":{"keys":[]}}`, 0o600},
-		{"confirmed in the future", `{"issuer":"` + testIssuer + `","jwks_uri":"https://idp.test/keys",` +
-			`"confirmed":"2999-01-01T00:00:00Z","jwks":` + good + `}`, 0o600},
-		{"world-writable", `{"issuer":"` + testIssuer + `","jwks_uri":"https://idp.test/keys",` +
-			`"confirmed":"` + confirmed + `","jwks":` + good + `}`, 0o666},
+		{name: "corrupt", content: "{not json", mode: 0o600},
+		{name: "truncated", content: `{"issuer":"` + testIssuer + `","jwks":{"keys":[`, mode: 0o600},
+		{name: "other issuer", mode: 0o600, content: `{"issuer":"https://other.test",` +
+			`"jwks_uri":"https://other.test/k","confirmed":"` + confirmed + `","jwks":` + good + `}`},
+		{name: "no usable key", mode: 0o600, content: `{"issuer":"` + testIssuer +
+			`","jwks_uri":"https://idp.test/keys","confirmed":"` + confirmed + `","jwks":{"keys":[]}}`},
+		{name: "confirmed in the future", mode: 0o600, content: `{"issuer":"` + testIssuer +
+			`","jwks_uri":"https://idp.test/keys","confirmed":"2999-01-01T00:00:00Z","jwks":` + good + `}`},
+		{name: "world-writable", content: usable, mode: 0o666},
+		{name: "world-readable", content: usable, mode: 0o644},
+		{name: "group-readable", content: usable, mode: 0o640},
+		{name: "setuid", content: usable, mode: 0o600 | os.ModeSetuid},
+		{name: "symlink", content: usable, mode: 0o600, prepare: func(t *testing.T, path string) {
+			target := filepath.Join(t.TempDir(), "keys.json")
+			if err := os.Rename(path, target); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "owned by nobody", content: usable, mode: 0o600, root: true,
+			prepare: func(t *testing.T, path string) {
+				if err := os.Chown(path, nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.root && os.Getuid() != 0 {
+				t.Skip("chown needs root")
+			}
 			synctest.Test(t, func(t *testing.T) {
 				dir := t.TempDir()
 				st, err := openStore(dir, "test", testIssuer)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(st.path, []byte(tt.content), tt.mode); err != nil {
+				if err := os.WriteFile(st.path, []byte(tt.content), 0o600); err != nil {
 					t.Fatal(err)
 				}
 				if err := os.Chmod(st.path, tt.mode); err != nil {
 					t.Fatal(err)
+				}
+				if tt.prepare != nil {
+					tt.prepare(t, st.path)
 				}
 				idp := newFakeIdP(testIssuer, k1)
 				idp.killed = true
@@ -139,6 +200,32 @@ func TestCacheDirIgnoresBadFiles(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// A saved file is used only when its owner is the uid the store was opened
+// for; the test cannot give a file away without root, so it opens the same
+// directory as another uid would see it.
+func TestStoreLoadChecksOwner(t *testing.T) {
+	k1, _, _ := threeKeys(t)
+	dir := t.TempDir()
+	st, err := openStore(dir, "test", testIssuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &saved{Issuer: testIssuer, JWKSURI: testIssuer + "/keys",
+		Confirmed: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), JWKS: jwksDoc(t, k1)}
+	if err := st.save(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.load(); err != nil || got == nil || got.Issuer != testIssuer {
+		t.Fatalf("load() by the owner = %+v, %v, want the saved keys", got, err)
+	}
+
+	other := &store{path: st.path, uid: os.Getuid() + 1}
+	got, err := other.load()
+	if err == nil || !strings.Contains(err.Error(), "owned by uid") {
+		t.Errorf("load() of a file owned by another uid = %+v, %v, want a refusal", got, err)
 	}
 }
 
