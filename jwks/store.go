@@ -97,7 +97,8 @@ func (s *store) load() (*saved, error) {
 		return nil, fmt.Errorf("saved keys %s: %w", s.path, err)
 	}
 	if fi.Mode() != 0o600 {
-		return nil, fmt.Errorf("saved keys %s: mode %v, want %v", s.path, fi.Mode(), fs.FileMode(0o600))
+		return nil, fmt.Errorf("saved keys %s: mode %v, want %v",
+			s.path, fi.Mode(), fs.FileMode(0o600))
 	}
 	data, err := os.ReadFile(s.path)
 	if err != nil {

@@ -131,8 +131,11 @@ func TestCacheDirIgnoresBadFiles(t *testing.T) {
 	k1, _, _ := threeKeys(t)
 	good := string(jwksDoc(t, k1))
 	confirmed := time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
-	usable := `{"issuer":"` + testIssuer + `","jwks_uri":"https://idp.test/keys",` +
-		`"confirmed":"` + confirmed + `","jwks":` + good + `}`
+	doc := func(issuer, uri, confirmed, jwks string) string {
+		return `{"issuer":"` + issuer + `","jwks_uri":"` + uri + `","confirmed":"` + confirmed +
+			`","jwks":` + jwks + `}`
+	}
+	usable := doc(testIssuer, "https://idp.test/keys", confirmed, good)
 	tests := []struct {
 		name    string
 		content string
@@ -141,13 +144,14 @@ func TestCacheDirIgnoresBadFiles(t *testing.T) {
 		root    bool                            // prepare needs root
 	}{
 		{name: "corrupt", content: "{not json", mode: 0o600},
-		{name: "truncated", content: `{"issuer":"` + testIssuer + `","jwks":{"keys":[`, mode: 0o600},
-		{name: "other issuer", mode: 0o600, content: `{"issuer":"https://other.test",` +
-			`"jwks_uri":"https://other.test/k","confirmed":"` + confirmed + `","jwks":` + good + `}`},
-		{name: "no usable key", mode: 0o600, content: `{"issuer":"` + testIssuer +
-			`","jwks_uri":"https://idp.test/keys","confirmed":"` + confirmed + `","jwks":{"keys":[]}}`},
-		{name: "confirmed in the future", mode: 0o600, content: `{"issuer":"` + testIssuer +
-			`","jwks_uri":"https://idp.test/keys","confirmed":"2999-01-01T00:00:00Z","jwks":` + good + `}`},
+		{name: "truncated", mode: 0o600,
+			content: `{"issuer":"` + testIssuer + `","jwks":{"keys":[`},
+		{name: "other issuer", mode: 0o600,
+			content: doc("https://other.test", "https://other.test/k", confirmed, good)},
+		{name: "no usable key", mode: 0o600,
+			content: doc(testIssuer, "https://idp.test/keys", confirmed, `{"keys":[]}`)},
+		{name: "confirmed in the future", mode: 0o600,
+			content: doc(testIssuer, "https://idp.test/keys", "2999-01-01T00:00:00Z", good)},
 		{name: "world-writable", content: usable, mode: 0o666},
 		{name: "world-readable", content: usable, mode: 0o644},
 		{name: "group-readable", content: usable, mode: 0o640},

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 )
@@ -33,29 +32,36 @@ type Files struct {
 // certificate stays in use, so a half-written renewal never takes a listener
 // down. It is safe for concurrent use.
 type Reloader struct {
-	files  Files
-	now    func() time.Time
-	logger *slog.Logger
+	files    Files
+	now      func() time.Time
+	readFile func(name string) ([]byte, error) // readFile; tests make it wait
+	logger   *slog.Logger
 
-	mu      sync.Mutex // guards the fields below
-	checked time.Time  // last time the files were read
-	raw     [3][]byte  // the files' contents as last loaded
-	cert    *tls.Certificate
-	pool    *x509.CertPool // nil without ClientCAFile
+	mu        sync.Mutex // guards the fields below
+	checked   time.Time  // last time a read of the files began
+	reloading bool       // a handshake is reading the files now
+	raw       [3][]byte  // the files' contents as last loaded
+	cert      *tls.Certificate
+	pool      *x509.CertPool // nil without ClientCAFile
 }
 
 // NewReloader loads the files once and fails if they do not hold a usable
-// certificate, key and (when named) CA. logger receives reload failures; nil
-// discards them.
+// certificate, key and (when named) CA, or if one is not a regular file or
+// is larger than 1 MiB. logger receives reload failures; nil discards them.
 func NewReloader(f Files, logger *slog.Logger) (*Reloader, error) {
-	return newReloader(f, logger, time.Now)
+	return newReloader(f, logger, time.Now, readFile)
 }
 
-func newReloader(f Files, logger *slog.Logger, now func() time.Time) (*Reloader, error) {
+func newReloader(
+	f Files,
+	logger *slog.Logger,
+	now func() time.Time,
+	read func(string) ([]byte, error),
+) (*Reloader, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reloader{files: f, now: now, logger: logger}
+	r := &Reloader{files: f, now: now, readFile: read, logger: logger}
 	raw, err := r.read()
 	if err != nil {
 		return nil, err
@@ -95,16 +101,30 @@ func (r *Reloader) ServerConfig(nextProtos ...string) *tls.Config {
 // when the check interval has passed and the files changed.
 func (r *Reloader) current() (*tls.Certificate, *x509.CertPool) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if now := r.now(); now.Sub(r.checked) >= checkInterval {
-		r.checked = now
-		r.reloadLocked()
+	cert, pool := r.cert, r.pool
+	now := r.now()
+	due := !r.reloading && now.Sub(r.checked) >= checkInterval
+	if due {
+		r.checked, r.reloading = now, true
 	}
+	r.mu.Unlock()
+	if !due {
+		return cert, pool
+	}
+
+	// The files are read without the lock, so a slow file system delays only
+	// this handshake; others meanwhile get the current certificate, and
+	// none starts a second read.
+	raw, err := r.read()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reloading = false
+	r.reloadLocked(raw, err)
 	return r.cert, r.pool
 }
 
-func (r *Reloader) reloadLocked() {
-	raw, err := r.read()
+func (r *Reloader) reloadLocked(raw [3][]byte, err error) {
 	if err == nil && bytes.Equal(raw[0], r.raw[0]) && bytes.Equal(raw[1], r.raw[1]) &&
 		bytes.Equal(raw[2], r.raw[2]) {
 		return
@@ -126,9 +146,9 @@ func (r *Reloader) read() ([3][]byte, error) {
 		if name == "" {
 			continue
 		}
-		b, err := os.ReadFile(name)
+		b, err := r.readFile(name)
 		if err != nil {
-			return raw, fmt.Errorf("reading TLS file: %w", err)
+			return raw, err
 		}
 		raw[i] = b
 	}

@@ -1,10 +1,12 @@
 package listen
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,7 +150,7 @@ func TestReloadOnChange(t *testing.T) {
 	cert1, key1, sn1 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
 	f := newFiles(t, cert1, key1, nil)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r, err := newReloader(f.Files, nil, clock.Now)
+	r, err := newReloader(f.Files, nil, clock.Now, readFile)
 	if err != nil {
 		t.Fatalf("newReloader() error = %v", err)
 	}
@@ -190,7 +193,7 @@ func TestReloadClientCA(t *testing.T) {
 	cert, key, _ := ca1.Issue(t, x509.ExtKeyUsageServerAuth)
 	f := newFiles(t, cert, key, ca1.PEM)
 	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	r, err := newReloader(f.Files, nil, clock.Now)
+	r, err := newReloader(f.Files, nil, clock.Now, readFile)
 	if err != nil {
 		t.Fatalf("newReloader() error = %v", err)
 	}
@@ -229,13 +232,157 @@ func TestNewReloaderErrors(t *testing.T) {
 		{"CA without certificates", func() Files {
 			return newFiles(t, cert, key, []byte("not a certificate")).Files
 		}, "no PEM certificates found"},
+		{"cert is a directory", func() Files {
+			f := newFiles(t, cert, key, nil)
+			f.CertFile = t.TempDir()
+			return f.Files
+		}, "not a regular file"},
+		{"cert too large", func() Files { return newFiles(t, padded(cert), key, nil).Files },
+			"larger than 1048576 bytes"},
+		{"CA too large", func() Files { return newFiles(t, cert, key, padded(ca.PEM)).Files },
+			"larger than 1048576 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewReloader(tt.give(), nil)
+			f := tt.give()
+			_, err := NewReloader(f, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("NewReloader() error = %v, want one containing %q", err, tt.wantErr)
+				t.Fatalf("NewReloader() error = %v, want one containing %q", err, tt.wantErr)
+			}
+			// The error ends start-up, so it must be one line that says which file.
+			msg := err.Error()
+			named := strings.Contains(msg, f.CertFile) || strings.Contains(msg, f.KeyFile) ||
+				f.ClientCAFile != "" && strings.Contains(msg, f.ClientCAFile)
+			if strings.Contains(msg, "\n") || !named {
+				t.Errorf("NewReloader() error = %q, want one line naming the file", msg)
 			}
 		})
+	}
+}
+
+// padded returns pem followed by enough blank lines to pass maxFileSize;
+// without a size limit it would load as the PEM it starts with.
+func padded(pem []byte) []byte {
+	return append(append([]byte{}, pem...), bytes.Repeat([]byte("\n"), maxFileSize)...)
+}
+
+// logBuffer collects log output from handshake goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// A file that is not a regular file, or too large, is refused on reload
+// without being read, and the previous certificate stays in use.
+func TestReloadRefusesBadFiles(t *testing.T) {
+	ca := listentest.NewCA(t, "server CA")
+	cert1, key1, sn1 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	cert2, key2, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	f := newFiles(t, cert1, key1, nil)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	logs := &logBuffer{}
+	r, err := newReloader(f.Files, slog.New(slog.NewTextHandler(logs, nil)), clock.Now, readFile)
+	if err != nil {
+		t.Fatalf("newReloader() error = %v", err)
+	}
+	url := serve(t, r.ServerConfig("http/1.1"))
+
+	steps := []struct {
+		name    string
+		swap    func()
+		wantLog string
+	}{
+		{"cert too large", func() {
+			listentest.WriteFile(t, f.KeyFile, key2)
+			listentest.WriteFile(t, f.CertFile, padded(cert2))
+		}, "larger than 1048576 bytes"},
+		{"cert replaced by a directory", func() {
+			if err := os.Remove(f.CertFile); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(f.CertFile, 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a regular file"},
+	}
+	for _, step := range steps {
+		step.swap()
+		clock.Advance(checkInterval)
+		got, err := get(t, url, ca, nil)
+		if err != nil {
+			t.Fatalf("%s: GET: %v", step.name, err)
+		}
+		if got.Cmp(sn1) != 0 {
+			t.Errorf("%s: server certificate serial = %v, want the previous %v",
+				step.name, got, sn1)
+		}
+		if !strings.Contains(logs.String(), step.wantLog) {
+			t.Errorf("%s: log %q does not say %q", step.name, logs.String(), step.wantLog)
+		}
+	}
+}
+
+// While one handshake reads the files, the others are served the current
+// certificate rather than waiting, and none starts a second read.
+func TestReloadDoesNotStallHandshakes(t *testing.T) {
+	ca := listentest.NewCA(t, "server CA")
+	cert1, key1, sn1 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	cert2, key2, sn2 := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	f := newFiles(t, cert1, key1, nil)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var reads atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	read := func(name string) ([]byte, error) {
+		if name == f.CertFile && reads.Add(1) == 2 { // the first read is NewReloader's
+			close(entered)
+			<-release
+		}
+		return readFile(name)
+	}
+	r, err := newReloader(f.Files, nil, clock.Now, read)
+	if err != nil {
+		t.Fatalf("newReloader() error = %v", err)
+	}
+	url := serve(t, r.ServerConfig("http/1.1"))
+
+	listentest.WriteFile(t, f.KeyFile, key2)
+	listentest.WriteFile(t, f.CertFile, cert2)
+	clock.Advance(checkInterval)
+	type result struct {
+		serial *big.Int
+		err    error
+	}
+	slow := make(chan result, 1)
+	go func() { // ends when release is closed and the GET completes
+		serial, err := get(t, url, ca, nil)
+		slow <- result{serial, err}
+	}()
+	<-entered
+
+	clock.Advance(checkInterval) // a check is due again, but one is running
+	got, err := get(t, url, ca, nil)
+	if err != nil || got.Cmp(sn1) != 0 {
+		t.Errorf("GET during a reload: serial %v (%v), want the current %v", got, err, sn1)
+	}
+	close(release)
+	res := <-slow
+	if res.err != nil || res.serial.Cmp(sn2) != 0 {
+		t.Errorf("GET that ran the reload: serial %v (%v), want the new %v",
+			res.serial, res.err, sn2)
+	}
+	if n := reads.Load(); n != 2 {
+		t.Errorf("cert file read %d times, want 2 (start-up and one reload)", n)
 	}
 }
