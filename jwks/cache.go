@@ -62,7 +62,8 @@ type Config struct {
 	BackoffMax         time.Duration // default 5m; retry delay ceiling
 
 	// CacheDir, when set, is where the last good JWKS is saved (mode 0600)
-	// and read back at start. A group- or world-writable directory is refused.
+	// and read back at start. A directory not owned by the service's uid, or
+	// group- or world-writable, is refused.
 	CacheDir string
 
 	MaxResponseBytes int64 // default 1 MiB; larger JWKS or discovery bodies fail
@@ -102,7 +103,8 @@ type ask struct {
 
 // New validates cfg, applies the defaults and returns a Cache; call
 // [Cache.Run] to start it. With CacheDir set, it creates the directory
-// (mode 0700) when missing, fails when others may write to it, and reads the
+// (mode 0700) when missing, fails when another uid owns it or others may write
+// to it, and reads the
 // saved keys, which Run publishes at start; a saved file that cannot be
 // used is logged and ignored.
 func New(cfg Config) (*Cache, error) {

@@ -53,9 +53,11 @@
 //   - With CacheDir set, the last good JWKS is saved (mode 0600, written
 //     atomically) and read back by [New], so a restart during an outage
 //     serves the saved keys, still subject to MaxStale counted from when the
-//     provider last confirmed them. [New] fails when the directory is group-
-//     or world-writable, since its files are trust anchors; a saved file
-//     that cannot be used is logged and ignored.
+//     provider last confirmed them. [New] fails when the directory is not
+//     owned by the service's uid or is group- or world-writable, since its
+//     files are trust anchors; a saved file that is not a regular file of
+//     that owner with mode 0600, or that cannot be used, is logged and
+//     ignored.
 //
 // # Unknown key ids
 //
