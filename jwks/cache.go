@@ -103,10 +103,9 @@ type ask struct {
 
 // New validates cfg, applies the defaults and returns a Cache; call
 // [Cache.Run] to start it. With CacheDir set, it creates the directory
-// (mode 0700) when missing, fails when another uid owns it or others may write
-// to it, and reads the
-// saved keys, which Run publishes at start; a saved file that cannot be
-// used is logged and ignored.
+// (mode 0700) when missing, fails when another uid owns it or others may
+// write to it, and reads the saved keys, which Run publishes at start; a
+// saved file that cannot be used is logged and ignored.
 func New(cfg Config) (*Cache, error) {
 	if err := cfg.applyDefaults(); err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
