@@ -64,7 +64,7 @@ func New(reg prometheus.Registerer, now func() time.Time) (*Metrics, error) {
 		}, []string{"listener"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "extauthz_jwks_refresh_total",
-			Help: "Key set refreshes by provider and result (success, not_modified, rate_limited, error).",
+			Help: "Key set refreshes by provider and result.",
 		}, []string{"provider", "result"}),
 		fetchErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "extauthz_jwks_fetch_errors_total",
@@ -81,7 +81,7 @@ func New(reg prometheus.Registerer, now func() time.Time) (*Metrics, error) {
 		}, []string{"provider"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "extauthz_jwks_last_success_timestamp_seconds",
-			Help: "Unix time of the provider's last successful (or not modified) refresh.",
+			Help: "Unix time the provider last confirmed its key set.",
 		}, []string{"provider"}),
 		ready: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "extauthz_provider_ready",
