@@ -123,6 +123,11 @@ func TestParseErrors(t *testing.T) {
 			"config: providers[0].backoff_initial: 999ms is below the floor of 1s"},
 		{"backoff_max floor", provider("backoff_max: 500ms"),
 			"config: providers[0].backoff_max: 500ms is below the floor of 1s"},
+		// Forward-auth requests have no deadline: these bound how long one may hang.
+		{"max_wait ceiling", provider("max_wait: 1h"),
+			"config: providers[0].max_wait: 1h0m0s is above the ceiling of 30s"},
+		{"fetch_timeout ceiling", provider("fetch_timeout: 301s"),
+			"config: providers[0].fetch_timeout: 5m1s is above the ceiling of 5m0s"},
 
 		{"missing name", "providers:\n  - {issuer: https://a, audiences: [x]}",
 			`config: providers[0].name: want 1-64 letters, digits, '.', '_' or '-', got ""`},

@@ -71,6 +71,10 @@ func checkInvariants(t *testing.T, cfg *Config) {
 				t.Fatalf("providers[%d] accepted %v, below the floor of 1s", i, d)
 			}
 		}
+		if p.MaxWait > maxWaitCeiling || p.FetchTimeout > maxFetchTimeout {
+			t.Fatalf("providers[%d] accepted max_wait %v, fetch_timeout %v, above their ceilings",
+				i, p.MaxWait, p.FetchTimeout)
+		}
 		jc := cfg.JWKSConfig(p)
 		jc.CacheDir = "" // New would create it; the durations are what is checked here
 		if _, err := jwks.New(jc); err != nil {

@@ -140,24 +140,38 @@ func (p *Provider) validate() error {
 // which tests use.
 const minRefreshDuration = Duration(time.Second)
 
+// maxWaitCeiling and maxFetchTimeout bound the durations that a request or
+// a fetch may take. Forward-auth requests carry no deadline of their own, so
+// without a ceiling a mistyped max_wait ("1h" for "1s") would let every
+// check hang on a stalled provider.
+const (
+	maxWaitCeiling  = Duration(30 * time.Second)
+	maxFetchTimeout = Duration(5 * time.Minute)
+)
+
 func (p *Provider) checkDurations() error {
 	for _, d := range []struct {
-		key   string
-		v     Duration
-		floor bool
+		key     string
+		v       Duration
+		floor   bool
+		ceiling Duration // 0: none
 	}{
-		{"clock_skew", *p.ClockSkew, false}, {"refresh_interval", p.RefreshInterval, true},
-		{"min_refresh_interval", p.MinRefreshInterval, true}, {"max_wait", p.MaxWait, false},
-		{"fetch_timeout", p.FetchTimeout, false}, {"max_stale", p.MaxStale, true},
-		{"min_cache_ttl", p.MinCacheTTL, true}, {"max_cache_ttl", p.MaxCacheTTL, true},
-		{"backoff_initial", p.BackoffInitial, true}, {"backoff_max", p.BackoffMax, true},
-		{"max_token_lifetime", p.MaxTokenLifetime, false},
+		{"clock_skew", *p.ClockSkew, false, 0}, {"refresh_interval", p.RefreshInterval, true, 0},
+		{"min_refresh_interval", p.MinRefreshInterval, true, 0},
+		{"max_wait", p.MaxWait, false, maxWaitCeiling},
+		{"fetch_timeout", p.FetchTimeout, false, maxFetchTimeout},
+		{"max_stale", p.MaxStale, true, 0},
+		{"min_cache_ttl", p.MinCacheTTL, true, 0}, {"max_cache_ttl", p.MaxCacheTTL, true, 0},
+		{"backoff_initial", p.BackoffInitial, true, 0}, {"backoff_max", p.BackoffMax, true, 0},
+		{"max_token_lifetime", p.MaxTokenLifetime, false, 0},
 	} {
 		switch {
 		case d.v < 0:
 			return fmt.Errorf("%s: negative duration %q", d.key, d.v)
 		case d.floor && d.v > 0 && d.v < minRefreshDuration:
 			return fmt.Errorf("%s: %s is below the floor of %s", d.key, d.v, minRefreshDuration)
+		case d.ceiling > 0 && d.v > d.ceiling:
+			return fmt.Errorf("%s: %s is above the ceiling of %s", d.key, d.v, d.ceiling)
 		}
 	}
 	if err := checkOrder(

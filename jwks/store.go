@@ -56,7 +56,7 @@ func openStoreUID(dir, name, issuer string, uid int) (*store, error) {
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return nil, fmt.Errorf("cache directory %s: mode %v is group- or world-writable",
-			dir, fi.Mode().Perm())
+			dir, fi.Mode())
 	}
 	// The file name is derived from name and issuer, so it never carries
 	// path characters from the configuration.

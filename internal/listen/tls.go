@@ -43,6 +43,7 @@ type Reloader struct {
 	raw       [3][]byte  // the files' contents as last loaded
 	cert      *tls.Certificate
 	pool      *x509.CertPool // nil without ClientCAFile
+	failure   string         // the reload error last logged; "" after a success
 }
 
 // NewReloader loads the files once and fails if they do not hold a usable
@@ -124,20 +125,33 @@ func (r *Reloader) current() (*tls.Certificate, *x509.CertPool) {
 	return r.cert, r.pool
 }
 
+// reloadLocked loads raw when it differs from what is loaded. A failure is
+// logged once per distinct error, not on every check, since a broken file
+// usually stays broken until someone fixes it.
 func (r *Reloader) reloadLocked(raw [3][]byte, err error) {
-	if err == nil && bytes.Equal(raw[0], r.raw[0]) && bytes.Equal(raw[1], r.raw[1]) &&
-		bytes.Equal(raw[2], r.raw[2]) {
-		return
-	}
+	var changed []string
 	if err == nil {
+		for i, name := range []string{r.files.CertFile, r.files.KeyFile, r.files.ClientCAFile} {
+			if !bytes.Equal(raw[i], r.raw[i]) {
+				changed = append(changed, name)
+			}
+		}
+		if len(changed) == 0 {
+			r.failure = "" // back to what is loaded: a new breakage is news
+			return
+		}
 		err = r.loadLocked(raw)
 	}
 	if err != nil {
-		r.logger.Warn("TLS files changed but could not be loaded; keeping the previous certificate",
-			"error", err)
+		if msg := err.Error(); msg != r.failure {
+			r.failure = msg
+			r.logger.Warn("TLS files changed but could not be loaded; keeping the previous certificate",
+				"error", err)
+		}
 		return
 	}
-	r.logger.Info("TLS certificate reloaded", "cert_file", r.files.CertFile)
+	r.failure = ""
+	r.logger.Info("TLS files reloaded", "files", changed)
 }
 
 func (r *Reloader) read() ([3][]byte, error) {

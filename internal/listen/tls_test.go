@@ -386,3 +386,51 @@ func TestReloadDoesNotStallHandshakes(t *testing.T) {
 		t.Errorf("cert file read %d times, want 2 (start-up and one reload)", n)
 	}
 }
+
+// A file that stays broken is reported once, not at every check, and a
+// successful reload names the files that changed and nothing else.
+func TestReloadLogsOncePerChange(t *testing.T) {
+	ca := listentest.NewCA(t, "server CA")
+	cert, key, _ := ca.Issue(t, x509.ExtKeyUsageServerAuth)
+	f := newFiles(t, cert, key, ca.PEM)
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	logs := &logBuffer{}
+	r, err := newReloader(f.Files, slog.New(slog.NewTextHandler(logs, nil)), clock.Now, readFile)
+	if err != nil {
+		t.Fatalf("newReloader() error = %v", err)
+	}
+	check := func(times int) {
+		for range times {
+			clock.Advance(checkInterval)
+			r.current()
+		}
+	}
+	const failed = "could not be loaded"
+
+	listentest.WriteFile(t, f.CertFile, []byte("not PEM"))
+	check(5)
+	if n := strings.Count(logs.String(), failed); n != 1 {
+		t.Fatalf("after 5 checks of a broken certificate, %d warnings, want 1:\n%s", n, logs)
+	}
+
+	listentest.WriteFile(t, f.CertFile, cert)
+	check(3)
+	if n := strings.Count(logs.String(), failed); n != 1 {
+		t.Errorf("after the certificate was restored, %d warnings, want still 1:\n%s", n, logs)
+	}
+
+	other := listentest.NewCA(t, "other CA")
+	listentest.WriteFile(t, f.ClientCAFile, other.PEM)
+	check(3)
+	out := logs.String()
+	reloaded := out[strings.LastIndex(out, "TLS files reloaded"):]
+	if !strings.Contains(reloaded, f.ClientCAFile) || strings.Contains(reloaded, f.CertFile) {
+		t.Errorf("reload of the client CA logged %q, want it to name %s only", reloaded, f.ClientCAFile)
+	}
+
+	listentest.WriteFile(t, f.CertFile, []byte("not PEM"))
+	check(2)
+	if n := strings.Count(logs.String(), failed); n != 2 {
+		t.Errorf("after the certificate broke again, %d warnings, want 2:\n%s", n, logs)
+	}
+}
