@@ -30,6 +30,8 @@ import (
 // options are the hooks tests set; the zero value is production.
 type options struct {
 	grpcOptions []grpc.ServerOption
+	// grpcLimits replaces defaultGRPCLimits when set.
+	grpcLimits *grpcLimits
 	// onDrain is called once shutdown has begun and the gRPC server is
 	// draining.
 	onDrain func()
@@ -86,7 +88,11 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 		return nil, fmt.Errorf("authz: %w", err)
 	}
 
-	grpcOpts := opts.grpcOptions
+	limits := defaultGRPCLimits
+	if opts.grpcLimits != nil {
+		limits = *opts.grpcLimits
+	}
+	grpcOpts := append(limits.serverOptions(), opts.grpcOptions...)
 	if cfg.TLS.Enabled() {
 		r, err := listen.NewReloader(listen.Files{
 			CertFile:     cfg.TLS.CertFile,
