@@ -18,6 +18,7 @@ import (
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -156,6 +157,12 @@ func (tc bootstrapCase) run(t *testing.T) {
 	if cfg.GetFailureModeAllow() {
 		t.Error("ext_authz failure_mode_allow = true, want false: an unreachable authorizer " +
 			"must deny")
+	}
+	// An unreachable or failing extauthz (and, in HTTP mode, its own 503
+	// keys_unavailable, which Envoy's HTTP client treats as an error) must reach
+	// the client as 503, so that it retries rather than fetch a new token.
+	if got := cfg.GetStatusOnError().GetCode(); got != typev3.StatusCode_ServiceUnavailable {
+		t.Errorf("ext_authz status_on_error = %v, want ServiceUnavailable (503)", got)
 	}
 	if got := cfg.GetTransportApiVersion(); got != corev3.ApiVersion_V3 {
 		t.Errorf("ext_authz transport_api_version = %v, want V3", got)

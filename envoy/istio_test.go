@@ -99,6 +99,9 @@ func TestIstio(t *testing.T) {
 	if p.FailOpen {
 		t.Error("provider failOpen = true, want false: an unreachable authorizer must deny")
 	}
+	if p.StatusOnError != "503" {
+		t.Errorf("provider statusOnError = %q, want \"503\" so clients retry", p.StatusOnError)
+	}
 	d, err := time.ParseDuration(p.Timeout)
 	if err != nil || d <= 0 || d > time.Second {
 		t.Errorf("provider timeout %q, want a duration in (0, 1s]", p.Timeout)

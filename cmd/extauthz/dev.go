@@ -108,8 +108,9 @@ func printDevHelp(w io.Writer, idp *devidp.Issuer, svc *service) {
 extauthz dev is running. The development issuer at %[1]s mints test tokens
 (audience %[2]q) and the service trusts it. Paste these into a shell:
 
-# Mint a token (add &ttl=-1h for an expired one, &aud=other for a wrong audience):
-TOKEN=$(curl -s '%[3]s')
+# Mint a token (add &ttl=-1h for an expired one, &aud=other for a wrong audience,
+# &alg=RS256 for an RSA signature instead of ES256; a bad one fails with HTTP 400):
+TOKEN=$(curl -sSf '%[3]s')
 
 # Allowed over gRPC, as Envoy's ext_authz asks (status {} and x-jwt-sub: alice):
 grpcurl -plaintext -d %[4]s %[5]s envoy.service.auth.v3.Authorization/Check

@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	mintLine = regexp.MustCompile(`(?m)^TOKEN=\$\(curl -s '([^']+)'\)$`)
+	mintLine = regexp.MustCompile(`(?m)^TOKEN=\$\(curl -sSf '([^']+)'\)$`)
 	grpcLine = regexp.MustCompile(`(?m)^grpcurl -plaintext -d '(.*)' (\S+) ` +
 		`envoy\.service\.auth\.v3\.Authorization/Check$`)
 	allowCurl = regexp.MustCompile(`(?m)^curl -i -H "Authorization: Bearer \$TOKEN" (http://\S+)$`)
