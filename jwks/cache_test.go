@@ -430,6 +430,49 @@ func TestWindowDuringBackoffIsTheLonger(t *testing.T) {
 	})
 }
 
+// Behaviour 4 with a slow provider: the window runs from the end of a fetch,
+// so a provider slower than MinRefreshInterval is not fetched back to back,
+// and unknown kids between fetches are refused at once instead of waiting.
+func TestSlowProviderWindowFromFetchEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		k1, _, _ := threeKeys(t)
+		idp := newFakeIdP(testIssuer, k1)
+		idp.latency = 8 * time.Second
+		h := newHarness(t, idp, Config{MinRefreshInterval: 5 * time.Second,
+			BackoffInitial: 8 * time.Second, BackoffMax: time.Minute,
+			MaxWait: time.Minute, FetchTimeout: time.Minute}).start()
+		advance(10 * time.Second) // the start-up fetch ran from 0s to 8s
+
+		start := time.Now()
+		h.getErr("new", ErrUnknownKey) // 10s: 2s after the fetch ended
+		if d, n := time.Since(start), idp.jwksCount(); d != 0 || n != 1 {
+			t.Errorf("an ask 2s after a slow fetch ended waited %v and made %d fetches, "+
+				"want an immediate refusal and 1 fetch", d, n)
+		}
+		advance(4 * time.Second) // 14s: the window (8s + 5s) is over
+		start = time.Now()
+		h.getErr("new", ErrUnknownKey)
+		if d, n := time.Since(start), idp.jwksCount(); d != 8*time.Second || n != 2 {
+			t.Errorf("an ask after the window waited %v with %d fetches, want 8s and 2", d, n)
+		}
+
+		// A failing slow provider: the backoff delay (6s with the harness's
+		// jitter) also runs from the failed fetch's end.
+		idp.set(func(p *fakeIdP) { p.status = http.StatusServiceUnavailable })
+		advance(6 * time.Second)       // 28s: past the window of the fetch that ended at 22s
+		h.getErr("new", ErrUnknownKey) // fetches from 28s to 36s, which fails
+		advance(5500 * time.Millisecond)
+		// 41.5s: past MinRefreshInterval from the failed fetch's end, inside its
+		// backoff (the retry is due at 42s).
+		start = time.Now()
+		h.getErr("new", ErrUnknownKey)
+		if d, n := time.Since(start), idp.jwksCount(); d != 0 || n != 3 {
+			t.Errorf("an ask during backoff after a slow failure waited %v with %d fetches, "+
+				"want an immediate refusal and 3", d, n)
+		}
+	})
+}
+
 // Behaviour 5: a waiter never waits past its deadline (less the margin) or
 // MaxWait; the fetch carries on and serves later requests.
 func TestDeadlineHangingProvider(t *testing.T) {

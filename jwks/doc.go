@@ -62,8 +62,9 @@
 // # Unknown key ids
 //
 // A kid comes from an untrusted token, so a miss may cause at most one fetch
-// per window: any fetch (scheduled, retry or asked for) opens a window of
-// MinRefreshInterval, or of the backoff delay when that is longer. Misses
+// per window: the end of any fetch (scheduled, retry or asked for) opens a
+// window of MinRefreshInterval, or of the backoff delay when that is longer,
+// so that a slow provider is not fetched back to back. Misses
 // while a fetch is in flight wait for it; concurrent misses share it. Misses
 // inside the window are answered at once with [ErrUnknownKey] (counted as
 // rate_limited). A key the provider has just added may therefore be refused

@@ -27,6 +27,7 @@ type fakeIdP struct {
 	etag         string           // when set, sent, and If-None-Match matching it gets 304
 	lastModified string           // when set, sent, and If-Modified-Since equal to it gets 304
 	hang         chan struct{}    // when set, JWKS requests block until it is closed
+	latency      time.Duration    // JWKS requests take this long before answering
 	killed       bool             // connections fail
 	jwksHits     int
 	discoHits    int
@@ -84,9 +85,16 @@ func (p *fakeIdP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 		}
 	}
-	hang := p.hang
+	hang, latency := p.hang, p.latency
 	p.mu.Unlock()
 
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if hang != nil {
 		select {
 		case <-hang:

@@ -21,10 +21,10 @@ type owner struct {
 	ready      bool       // Ready's answer last reported
 	saveFailed bool       // the last save to the cache directory failed
 
-	failures  int           // consecutive failed fetches
-	delay     time.Duration // backoff delay after the last failure
-	lastStart time.Time     // start of the latest fetch; zero before any
-	next      time.Time     // when the next scheduled or retry fetch is due
+	failures int           // consecutive failed fetches
+	delay    time.Duration // backoff delay after the last failure
+	lastEnd  time.Time     // end of the latest fetch; zero before any
+	next     time.Time     // when the next scheduled or retry fetch is due
 
 	inflight bool
 	cancel   context.CancelFunc // cancels the fetch in flight
@@ -92,7 +92,7 @@ func (o *owner) wake(now time.Time) time.Duration {
 func (o *owner) start(ctx context.Context) {
 	cfg := &o.c.cfg
 	fctx, cancel := context.WithCancel(ctx)
-	o.inflight, o.cancel, o.lastStart = true, cancel, time.Now()
+	o.inflight, o.cancel = true, cancel
 	in := refreshInput{
 		issuer:     cfg.Issuer,
 		configured: cfg.JWKSURI,
@@ -106,8 +106,12 @@ func (o *owner) start(ctx context.Context) {
 // onAsk serves a request that missed. While a fetch is in flight the ask
 // waits for it. Otherwise, within the window opened by the latest fetch, it
 // is answered at once with the current keys (rate limited); after the
-// window it starts a fetch. During backoff the window is the backoff delay
-// when that is longer, so asks never retry faster than the backoff does.
+// window it starts a fetch. The window runs from the end of that fetch, not
+// its start: a provider slower than MinRefreshInterval would otherwise see
+// one fetch right after another, and every unknown kid would wait MaxWait
+// instead of being refused at once. During backoff the window is the
+// backoff delay when that is longer, so asks never retry faster than the
+// backoff does.
 func (o *owner) onAsk(ctx context.Context, a ask) {
 	if o.inflight {
 		o.waiters = append(o.waiters, a)
@@ -117,7 +121,7 @@ func (o *owner) onAsk(ctx context.Context, a ask) {
 	if o.failures > 0 {
 		window = max(window, o.delay)
 	}
-	if !o.lastStart.IsZero() && time.Now().Before(o.lastStart.Add(window)) {
+	if !o.lastEnd.IsZero() && time.Now().Before(o.lastEnd.Add(window)) {
 		o.c.cfg.Metrics.Refresh(o.c.cfg.Name, metrics.RefreshRateLimited, 0)
 		a.reply <- o.set
 		return
@@ -130,6 +134,7 @@ func (o *owner) onAsk(ctx context.Context, a ask) {
 func (o *owner) onResult(ctx context.Context, r refreshResult) {
 	o.inflight = false
 	o.cancel()
+	o.lastEnd = time.Now()
 	if ctx.Err() != nil {
 		// Cancelled by shutdown: not a provider failure.
 		return
