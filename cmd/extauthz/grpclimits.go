@@ -42,7 +42,9 @@ var defaultGRPCLimits = grpcLimits{
 	check:     35 * time.Second,
 }
 
-func (l grpcLimits) serverOptions() []grpc.ServerOption {
+// serverOptions returns the options that apply l. Streams other than Check
+// end when drain does (see endOnDrain).
+func (l grpcLimits) serverOptions(drain context.Context) []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.ConnectionTimeout(l.handshake),
 		grpc.MaxConcurrentStreams(l.streams),
@@ -62,7 +64,12 @@ func (l grpcLimits) serverOptions() []grpc.ServerOption {
 			MinTime:             5 * time.Second,
 			PermitWithoutStream: true,
 		}),
-		grpc.InTapHandle(l.boundCheck),
+		grpc.InTapHandle(func(ctx context.Context, info *tap.Info) (context.Context, error) {
+			if info.FullMethodName != authv3.Authorization_Check_FullMethodName {
+				return endOnDrain(ctx, drain), nil
+			}
+			return l.boundCheck(ctx), nil
+		}),
 		grpc.ChainUnaryInterceptor(releaseCheckDeadline),
 	}
 }
@@ -72,18 +79,16 @@ func (l grpcLimits) serverOptions() []grpc.ServerOption {
 type checkCancelKey struct{}
 
 // boundCheck gives a Check stream the deadline l.check unless its client set
-// a nearer one. It runs before the request message is read, which is what
-// lets it end a stream that never sends one.
-func (l grpcLimits) boundCheck(ctx context.Context, info *tap.Info) (context.Context, error) {
-	if info.FullMethodName != authv3.Authorization_Check_FullMethodName {
-		return ctx, nil // health Watch and reflection streams are long-lived
-	}
+// a nearer one. It runs in the tap, before the request message is read, which
+// is what lets it end a stream that never sends one. Checks are not ended by
+// the drain: shutdown lets them finish.
+func (l grpcLimits) boundCheck(ctx context.Context) context.Context {
 	deadline := time.Now().Add(l.check)
 	if d, ok := ctx.Deadline(); ok && !d.After(deadline) {
-		return ctx, nil
+		return ctx
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
-	return context.WithValue(ctx, checkCancelKey{}, cancel), nil
+	return context.WithValue(ctx, checkCancelKey{}, cancel)
 }
 
 // releaseCheckDeadline stops boundCheck's timer once the call is answered.

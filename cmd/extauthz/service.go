@@ -51,6 +51,10 @@ type service struct {
 	adminLn          net.Listener
 	httpTLS          *tls.Config // nil for plain TCP
 	forwardAuthProto string      // "http" or "https", for logs
+
+	// endStreams, called when shutdown begins, ends the gRPC streams other
+	// than Check (health Watch, reflection) so that they cannot hold it.
+	endStreams context.CancelFunc
 }
 
 // newService builds every part from cfg and binds the three listeners. A
@@ -92,7 +96,9 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 	if opts.grpcLimits != nil {
 		limits = *opts.grpcLimits
 	}
-	grpcOpts := append(limits.serverOptions(), opts.grpcOptions...)
+	drain, endStreams := context.WithCancel(context.Background())
+	s.endStreams = endStreams
+	grpcOpts := append(limits.serverOptions(drain), opts.grpcOptions...)
 	if cfg.TLS.Enabled() {
 		r, err := listen.NewReloader(listen.Files{
 			CertFile:     cfg.TLS.CertFile,
@@ -208,11 +214,19 @@ func (s *service) run(ctx context.Context) error {
 	return failure
 }
 
+// streamGrace is how long after shutdown begins the health Watch and
+// reflection streams are ended.
+const streamGrace = time.Second
+
 // shutdown reports NOT_SERVING, lets in-flight checks finish within the
 // shutdown timeout (then cuts them off), and finally stops the admin
 // listener, which stays up meanwhile so probes can see the drain.
 func (s *service) shutdown() {
 	s.ready.stop()
+	// Health watchers get a moment to receive NOT_SERVING before their
+	// streams end; the checks in flight are not ended by it.
+	ends := time.AfterFunc(streamGrace, s.endStreams)
+	defer ends.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout.D())
 	defer cancel()
 

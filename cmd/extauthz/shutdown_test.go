@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/extauthz/extauthz/config"
@@ -74,7 +75,6 @@ func TestShutdownFinishesInFlightChecks(t *testing.T) {
 	if st := recvHealth(t, watch); st != healthpb.HealthCheckResponse_NOT_SERVING {
 		t.Errorf("health after SIGTERM = %v, want NOT_SERVING", st)
 	}
-	stopWatch() // An open Watch stream would hold the graceful stop until its deadline.
 	<-draining
 	select {
 	case err := <-r.done:
@@ -136,4 +136,58 @@ func recvHealth(t *testing.T, w healthpb.Health_WatchClient) healthpb.HealthChec
 		t.Fatalf("health Watch: %v", err)
 	}
 	return resp.GetStatus()
+}
+
+// TestShutdownEndsLongLivedStreams checks that an open health Watch and an
+// idle reflection stream, which no client has to close, do not hold the exit
+// until shutdown_timeout: they end shortly after shutdown begins, the Watch
+// having reported NOT_SERVING first.
+func TestShutdownEndsLongLivedStreams(t *testing.T) {
+	idp := startIssuer(t)
+	cfg := testConfig(t, idp.URL())
+	cfg.ShutdownTimeout = config.Duration(10 * time.Minute)
+	r := startService(t, cfg, options{})
+	r.waitReady(t)
+	conn, _ := grpcClient(t, r.svc.grpcLn.Addr().String())
+
+	watch, err := healthpb.NewHealthClient(conn).Watch(context.Background(),
+		&healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := recvHealth(t, watch); st != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health before shutdown = %v, want SERVING", st)
+	}
+	refl, err := reflectionpb.NewServerReflectionClient(conn).
+		ServerReflectionInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := refl.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := refl.Recv(); err != nil {
+		t.Fatalf("reflection before shutdown: %v", err)
+	}
+
+	start := time.Now()
+	r.stop()
+	if st := recvHealth(t, watch); st != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Errorf("health after SIGTERM = %v, want NOT_SERVING", st)
+	}
+	if _, err := watch.Recv(); err == nil {
+		t.Error("the Watch stream is still open after shutdown")
+	}
+	if _, err := refl.Recv(); err == nil {
+		t.Error("the reflection stream is still open after shutdown")
+	}
+	select {
+	case err := <-r.done:
+		r.done <- err // for startService's cleanup, which asserts it is nil
+	case <-time.After(waitTimeout):
+		t.Fatalf("run still running %v after SIGTERM with only health and reflection "+
+			"streams open (shutdown_timeout %v)", time.Since(start), cfg.ShutdownTimeout)
+	}
 }
