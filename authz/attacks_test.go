@@ -46,6 +46,8 @@ func TestAlgConfusion(t *testing.T) {
 			&jwks.Key{ID: "rsa-sign-only", KeyOps: []string{"sign"}, Public: &k.rsa2.PublicKey},
 			&jwks.Key{ID: "rsa-verify", KeyOps: []string{"verify"}, Public: &k.rsa2.PublicKey},
 			&jwks.Key{ID: "rsa-weak", Public: &k.rsaWeak.PublicKey},
+			&jwks.Key{ID: "ed-fully-specified", Algorithm: "Ed25519", Public: k.ed.Public()},
+			&jwks.Key{ID: "rsa-says-ed25519", Algorithm: "Ed25519", Public: &k.rsa2.PublicKey},
 		)
 		c.Providers[0].Algorithms = []string{"RS256", "PS256", "ES256", "ES384", "EdDSA"}
 	})
@@ -78,6 +80,10 @@ func TestAlgConfusion(t *testing.T) {
 		{"key use enc", sign(t, "RS256", kid("rsa-enc"), claims, k.rsa2), ReasonKeyMismatch},
 		{"key_ops without verify", sign(t, "RS256", kid("rsa-sign-only"), claims, k.rsa2),
 			ReasonKeyMismatch},
+		{"key alg Ed25519 on an RSA key", sign(t, "EdDSA", kid("rsa-says-ed25519"), claims, k.ed),
+			ReasonKeyMismatch},
+		{"key alg Ed25519, token ES256", sign(t, "ES256", kid("ed-fully-specified"), claims,
+			k.p256), ReasonKeyMismatch},
 		{"RSA key under 2048 bits", sign(t, "RS256", kid("rsa-weak"), claims, k.rsaWeak),
 			ReasonWeakKey},
 		// encoding/json matches struct fields case-insensitively: a second
@@ -95,6 +101,12 @@ func TestAlgConfusion(t *testing.T) {
 	tok := sign(t, "RS256", kid("rsa-verify"), claims, k.rsa2)
 	if got := checkToken(t, s, tok); got != ReasonOK {
 		t.Errorf("Check(key_ops [verify]) reason = %q, want %q", got, ReasonOK)
+	}
+	// RFC 9864: an Ed25519 key whose alg is the fully-specified "Ed25519"
+	// verifies EdDSA tokens.
+	tok = sign(t, "EdDSA", kid("ed-fully-specified"), claims, k.ed)
+	if got := checkToken(t, s, tok); got != ReasonOK {
+		t.Errorf("Check(EdDSA, key alg Ed25519) reason = %q, want %q", got, ReasonOK)
 	}
 }
 

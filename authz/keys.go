@@ -57,7 +57,7 @@ func keyFits(pub any, alg string) bool {
 // permit signature verification (RFC 7517 4.2, 4.3).
 func keyAllows(k *jwks.Key, alg string) bool {
 	switch {
-	case k.Algorithm != "" && k.Algorithm != alg:
+	case k.Algorithm != "" && k.Algorithm != alg && !fullySpecified(k.Algorithm, alg):
 		return false
 	case k.Use != "" && k.Use != "sig":
 		return false
@@ -66,6 +66,12 @@ func keyAllows(k *jwks.Key, alg string) bool {
 	}
 	return keyFits(k.Public, alg)
 }
+
+// fullySpecified reports whether keyAlg is the fully-specified name of alg
+// on that key (RFC 9864): an Ed25519 key published with "alg": "Ed25519"
+// verifies tokens whose header says "EdDSA". The key's type still has to fit,
+// which keyFits checks.
+func fullySpecified(keyAlg, alg string) bool { return keyAlg == "Ed25519" && alg == "EdDSA" }
 
 // selectKey finds the key that must have signed a token with alg and kid.
 // A kid is only a map key. Without a kid, the provider's only key that fits

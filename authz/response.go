@@ -1,6 +1,9 @@
 package authz
 
 import (
+	"unicode"
+	"unicode/utf8"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
@@ -29,12 +32,13 @@ func identityOf(claims map[string]any) identity {
 	return identity{sub: headerSafe(sub), iss: headerSafe(iss)}
 }
 
-// headerSafe returns v, or "" when v holds a control character or leading
-// or trailing white space: such a value could split or alter headers on the
-// way upstream, or be read differently by the next hop.
+// headerSafe returns v, or "" when v holds a control character (C0, DEL or
+// C1, such as NEL), a Unicode line or paragraph separator, a replaced invalid
+// byte, or leading or trailing white space: such a value could split or alter
+// headers on the way upstream, or be read differently by the next hop.
 func headerSafe(v string) string {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; c < 0x20 || c == 0x7f {
+	for _, r := range v {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
 			return ""
 		}
 	}

@@ -87,6 +87,27 @@ func TestCheckResponses(t *testing.T) {
 				"x-jwt-sub"),
 		},
 		{
+			name: "allowed, sub with a C1 control (NEL)",
+			giveReq: checkRequest(map[string]string{
+				"authorization": es(map[string]any{"sub": "alice\u0085x-admin: true"})}),
+			want: wantAllow([]*corev3.HeaderValueOption{setHeader("x-jwt-iss", testIssuer)},
+				"x-jwt-sub"),
+		},
+		{
+			name: "allowed, sub with a line separator",
+			giveReq: checkRequest(map[string]string{
+				"authorization": es(map[string]any{"sub": "alice\u2028bob"})}),
+			want: wantAllow([]*corev3.HeaderValueOption{setHeader("x-jwt-iss", testIssuer)},
+				"x-jwt-sub"),
+		},
+		{
+			name: "allowed, sub in plain Unicode",
+			giveReq: checkRequest(map[string]string{
+				"authorization": es(map[string]any{"sub": "zoë"})}),
+			want: wantAllow([]*corev3.HeaderValueOption{setHeader("x-jwt-sub", "zoë"),
+				setHeader("x-jwt-iss", testIssuer)}),
+		},
+		{
 			name:    "no token",
 			giveReq: checkRequest(map[string]string{"x-jwt-sub": "admin"}),
 			want:    wantDeny(16, "missing_token", 401, "bearer token required\n", "Bearer"),
