@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
 	"sync"
 	"testing"
 )
@@ -33,23 +32,11 @@ func b64u(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 // jwkOf returns the JWK of pub with the given kid, as a JSON object.
 func jwkOf(t testing.TB, kid string, pub crypto.PublicKey) map[string]any {
 	t.Helper()
-	m := map[string]any{"kid": kid, "use": "sig"}
-	switch k := pub.(type) {
-	case *rsa.PublicKey:
-		m["kty"], m["n"], m["e"] = "RSA", b64u(k.N.Bytes()), b64u(big.NewInt(int64(k.E)).Bytes())
-	case *ecdsa.PublicKey:
-		raw, err := k.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		size := (len(raw) - 1) / 2
-		m["kty"], m["crv"] = "EC", k.Curve.Params().Name
-		m["x"], m["y"] = b64u(raw[1:1+size]), b64u(raw[1+size:])
-	case ed25519.PublicKey:
-		m["kty"], m["crv"], m["x"] = "OKP", "Ed25519", b64u(k)
-	default:
-		t.Fatalf("jwkOf: unsupported %T", pub)
+	m, err := PublicJWK(pub)
+	if err != nil {
+		t.Fatal(err)
 	}
+	m["kid"], m["use"] = kid, "sig"
 	return m
 }
 

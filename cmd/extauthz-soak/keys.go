@@ -6,13 +6,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/extauthz/extauthz/jwks"
 )
 
 // signer is a private signing key with the key id and algorithm it signs
@@ -49,25 +49,13 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// jwk returns the public JWK of s (RFC 7517, RFC 7518 6.2 and 6.3).
+// jwk returns the public JWK of s.
 func (s *signer) jwk() (map[string]any, error) {
-	b64 := base64.RawURLEncoding.EncodeToString
-	k := map[string]any{"kid": s.kid, "alg": s.alg, "use": "sig"}
-	switch pub := s.key.Public().(type) {
-	case *rsa.PublicKey:
-		k["kty"] = "RSA"
-		k["n"] = b64(pub.N.Bytes())
-		k["e"] = b64(big.NewInt(int64(pub.E)).Bytes())
-	case *ecdsa.PublicKey:
-		// Bytes is the uncompressed point 0x04 || X || Y, each 32 bytes for
-		// P-256, which is the fixed-width form RFC 7518 6.2.1.2 requires.
-		pt, err := pub.Bytes()
-		if err != nil {
-			return nil, fmt.Errorf("encoding key %s: %w", s.kid, err)
-		}
-		k["kty"], k["crv"] = "EC", "P-256"
-		k["x"], k["y"] = b64(pt[1:33]), b64(pt[33:65])
+	k, err := jwks.PublicJWK(s.key.Public())
+	if err != nil {
+		return nil, fmt.Errorf("key %s: %w", s.kid, err)
 	}
+	k["kid"], k["alg"], k["use"] = s.kid, s.alg, "sig"
 	return k, nil
 }
 

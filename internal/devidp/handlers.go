@@ -29,7 +29,7 @@ func (i *Issuer) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (i *Issuer) jwks(w http.ResponseWriter, _ *http.Request) {
-	keys := make([]map[string]string, 0, len(i.keys))
+	keys := make([]map[string]any, 0, len(i.keys))
 	for _, k := range i.keys {
 		keys = append(keys, k.jwk)
 	}

@@ -6,12 +6,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"math/big"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/extauthz/extauthz/jwks"
 )
 
 // signingKey is one generated key with its public JWK.
@@ -20,7 +20,7 @@ type signingKey struct {
 	alg    string
 	method jwt.SigningMethod
 	priv   crypto.Signer
-	jwk    map[string]string
+	jwk    map[string]any
 }
 
 func generateKeys() ([]*signingKey, error) {
@@ -33,19 +33,8 @@ func generateKeys() ([]*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	esKey := &signingKey{
-		alg: "ES256", method: jwt.SigningMethodES256, priv: ec,
-		jwk: map[string]string{
-			"kty": "EC", "crv": "P-256",
-			"x": b64(pad(ec.X, 32)), "y": b64(pad(ec.Y, 32)),
-		},
-	}
-	rsKey := &signingKey{
-		alg: "RS256", method: jwt.SigningMethodRS256, priv: rs,
-		jwk: map[string]string{
-			"kty": "RSA", "n": b64(rs.N.Bytes()), "e": b64(big.NewInt(int64(rs.E)).Bytes()),
-		},
-	}
+	esKey := &signingKey{alg: "ES256", method: jwt.SigningMethodES256, priv: ec}
+	rsKey := &signingKey{alg: "RS256", method: jwt.SigningMethodRS256, priv: rs}
 	keys := []*signingKey{esKey, rsKey}
 	for _, k := range keys {
 		// A fresh kid per start, so a restarted dev issuer's keys never pass
@@ -55,15 +44,10 @@ func generateKeys() ([]*signingKey, error) {
 			return nil, err
 		}
 		k.kid = fmt.Sprintf("dev-%s-%s", k.alg, hex.EncodeToString(id))
+		if k.jwk, err = jwks.PublicJWK(k.priv.Public()); err != nil {
+			return nil, err
+		}
 		k.jwk["kid"], k.jwk["alg"], k.jwk["use"] = k.kid, k.alg, "sig"
 	}
 	return keys, nil
 }
-
-// pad returns n as a big-endian byte string of exactly size bytes, as
-// RFC 7518 6.2.1.2 requires for EC coordinates.
-func pad(n *big.Int, size int) []byte {
-	return n.FillBytes(make([]byte, size))
-}
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
