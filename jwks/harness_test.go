@@ -169,12 +169,15 @@ func (h *harness) mustGet(kid string) *Set {
 	return s
 }
 
-// getErr asks for kid with no deadline and fails unless Get returns want.
-func (h *harness) getErr(kid string, want error) {
+// getErr asks for kid with no deadline, fails unless Get returns want, and
+// returns how long Get took (of fake time, in a synctest bubble).
+func (h *harness) getErr(kid string, want error) time.Duration {
 	h.t.Helper()
+	start := time.Now()
 	if _, err := h.c.Get(context.Background(), kid); !errors.Is(err, want) {
 		h.t.Fatalf("Get(%q) = %v, want %v", kid, err, want)
 	}
+	return time.Since(start)
 }
 
 // advance moves a synctest bubble's fake clock forward by d, then waits
