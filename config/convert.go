@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -92,10 +93,22 @@ func (p Provider) SubjectPatterns() []*regexp.Regexp { return p.subjects }
 
 // LogLevel returns the configured level; c must have been validated.
 func (c *Config) LogLevel() slog.Level {
-	var l slog.Level
-	// Validate admits only names that UnmarshalText accepts.
-	if err := l.UnmarshalText([]byte(strings.ToUpper(c.Log.Level))); err != nil {
-		return slog.LevelInfo
-	}
+	l, _ := ParseLevel(c.Log.Level) // Validate admitted it
 	return l
+}
+
+// ParseLevel parses a log level name: debug, info, warn or error, in any
+// case. For other names it returns an error and slog.LevelInfo.
+func ParseLevel(name string) (slog.Level, error) {
+	switch strings.ToLower(name) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return slog.LevelInfo, fmt.Errorf("want debug, info, warn or error, got %q", name)
 }

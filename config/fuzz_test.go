@@ -71,7 +71,7 @@ func checkInvariants(t *testing.T, cfg *Config) {
 				t.Fatalf("providers[%d] accepted %v, below the floor of 1s", i, d)
 			}
 		}
-		if p.MaxWait > maxWaitCeiling || p.FetchTimeout > maxFetchTimeout {
+		if p.MaxWait > MaxWaitCeiling || p.FetchTimeout > maxFetchTimeout {
 			t.Fatalf("providers[%d] accepted max_wait %v, fetch_timeout %v, above their ceilings",
 				i, p.MaxWait, p.FetchTimeout)
 		}

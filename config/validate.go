@@ -140,12 +140,12 @@ func (p *Provider) validate() error {
 // which tests use.
 const minRefreshDuration = Duration(time.Second)
 
-// maxWaitCeiling and maxFetchTimeout bound the durations that a request or
+// MaxWaitCeiling and maxFetchTimeout bound the durations that a request or
 // a fetch may take. Forward-auth requests carry no deadline of their own, so
 // without a ceiling a mistyped max_wait ("1h" for "1s") would let every
 // check hang on a stalled provider.
 const (
-	maxWaitCeiling  = Duration(30 * time.Second)
+	MaxWaitCeiling  = Duration(30 * time.Second)
 	maxFetchTimeout = Duration(5 * time.Minute)
 )
 
@@ -158,7 +158,7 @@ func (p *Provider) checkDurations() error {
 	}{
 		{"clock_skew", *p.ClockSkew, false, 0}, {"refresh_interval", p.RefreshInterval, true, 0},
 		{"min_refresh_interval", p.MinRefreshInterval, true, 0},
-		{"max_wait", p.MaxWait, false, maxWaitCeiling},
+		{"max_wait", p.MaxWait, false, MaxWaitCeiling},
 		{"fetch_timeout", p.FetchTimeout, false, maxFetchTimeout},
 		{"max_stale", p.MaxStale, true, 0},
 		{"min_cache_ttl", p.MinCacheTTL, true, 0}, {"max_cache_ttl", p.MaxCacheTTL, true, 0},
@@ -312,10 +312,8 @@ func (t TLS) validate() error {
 }
 
 func (l Log) validate() error {
-	switch strings.ToLower(l.Level) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log.level: want debug, info, warn or error, got %q", l.Level)
+	if _, err := ParseLevel(l.Level); err != nil {
+		return fmt.Errorf("log.level: %w", err)
 	}
 	if l.Format != "json" && l.Format != "text" {
 		return fmt.Errorf("log.format: want json or text, got %q", l.Format)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -176,11 +177,7 @@ func (p *idp) rotationLags() []time.Duration {
 func (p *idp) counts() map[hit]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := make(map[hit]int, len(p.hits))
-	for k, v := range p.hits {
-		c[k] = v
-	}
-	return c
+	return maps.Clone(p.hits)
 }
 
 // Close stops the server, releasing hanging handlers first.

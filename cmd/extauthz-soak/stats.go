@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -15,10 +16,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	slices.Sort(s)
 	// Nearest rank: the smallest value with at least p% of samples at or
 	// below it, i.e. index ceil(p/100*n)-1.
-	rank := int(p / 100 * float64(len(s)))
-	if float64(rank) < p/100*float64(len(s)) {
-		rank++
-	}
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	return s[max(rank-1, 0)]
 }
 

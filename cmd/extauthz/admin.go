@@ -49,7 +49,8 @@ func (r *readiness) set(provider string, ok bool) {
 		return
 	}
 	r.ready[provider] = ok
-	all := len(r.notReadyLocked()) == 0
+	missing := r.notReadyLocked()
+	all := len(missing) == 0
 	if all == r.all {
 		return
 	}
@@ -62,7 +63,7 @@ func (r *readiness) set(provider string, ok bool) {
 			close(r.first)
 		}
 	} else {
-		r.log.Warn("not ready", "providers", strings.Join(r.notReadyLocked(), ","))
+		r.log.Warn("not ready", "providers", strings.Join(missing, ","))
 	}
 	r.publishLocked()
 }

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"time"
 
@@ -67,7 +66,7 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "extauthz: %v\n", err)
 		return 1
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel()}))
+	logger := newLogger(stderr, cfg)
 	svc, err := newService(cfg, logger, options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "extauthz: %v\n", err)

@@ -8,6 +8,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/tap"
+
+	"github.com/extauthz/extauthz/config"
 )
 
 // grpcLimits bound what one client of the gRPC listener can hold. Envoy keeps
@@ -39,7 +41,7 @@ var defaultGRPCLimits = grpcLimits{
 	idle:      5 * time.Minute,
 	age:       30 * time.Minute,
 	ageGrace:  10 * time.Second,
-	check:     35 * time.Second,
+	check:     config.MaxWaitCeiling.D() + 5*time.Second,
 }
 
 // serverOptions returns the options that apply l. Streams other than Check

@@ -76,9 +76,10 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	cfg, err := config.Load(*file)
 	if err == nil && *level != "" {
-		cfg.Log.Level = *level
-		if err = cfg.Validate(); err != nil {
-			err = fmt.Errorf("--log-level: want debug, info, warn or error, got %q", *level)
+		if _, err = config.ParseLevel(*level); err != nil {
+			err = fmt.Errorf("--log-level: %w", err)
+		} else {
+			cfg.Log.Level = *level
 		}
 	}
 	if err != nil {

@@ -45,12 +45,11 @@ type service struct {
 	caches []*jwks.Cache
 	ready  *readiness
 
-	grpc             *grpc.Server
-	http, admin      *http.Server
-	grpcLn, httpLn   net.Listener
-	adminLn          net.Listener
-	httpTLS          *tls.Config // nil for plain TCP
-	forwardAuthProto string      // "http" or "https", for logs
+	grpc           *grpc.Server
+	http, admin    *http.Server
+	grpcLn, httpLn net.Listener
+	adminLn        net.Listener
+	httpTLS        *tls.Config // nil for plain TCP
 
 	// endStreams, called when shutdown begins, ends the gRPC streams other
 	// than Check (health Watch, reflection) so that they cannot hold it.
@@ -69,7 +68,7 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 	}
 
 	hs := health.NewServer()
-	s := &service{cfg: cfg, log: logger, opts: opts, forwardAuthProto: "http"}
+	s := &service{cfg: cfg, log: logger, opts: opts}
 	s.ready = newReadiness(cfg.Providers, hs, logger)
 
 	providers := make([]authz.Provider, 0, len(cfg.Providers))
@@ -89,7 +88,7 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 		Providers: providers, Limits: cfg.AuthzLimits(), Logger: logger, Metrics: m,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("authz: %w", err)
+		return nil, err // authz's errors say they are its own
 	}
 
 	limits := defaultGRPCLimits
@@ -110,7 +109,6 @@ func newService(cfg *config.Config, logger *slog.Logger, opts options) (*service
 		}
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(r.ServerConfig("h2"))))
 		s.httpTLS = r.ServerConfig("http/1.1")
-		s.forwardAuthProto = "https"
 	}
 	s.grpc = grpc.NewServer(grpcOpts...)
 	authv3.RegisterAuthorizationServer(s.grpc, az)
@@ -184,9 +182,13 @@ func (s *service) run(ctx context.Context) error {
 	go func() { errc <- s.grpc.Serve(s.grpcLn) }()
 	go func() { errc <- s.http.Serve(s.httpLn) }()
 	go func() { errc <- s.admin.Serve(s.adminLn) }()
+	scheme := "http"
+	if s.httpTLS != nil {
+		scheme = "https"
+	}
 	s.log.Info("serving",
 		"grpc", s.grpcLn.Addr().String(),
-		"http", s.forwardAuthProto+"://"+s.httpLn.Addr().String(),
+		"http", scheme+"://"+s.httpLn.Addr().String(),
 		"admin", s.adminLn.Addr().String(),
 		"tls", s.cfg.TLS.Enabled(), "mtls", s.cfg.TLS.ClientCAFile != "")
 

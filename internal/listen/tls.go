@@ -26,6 +26,10 @@ type Files struct {
 	ClientCAFile string
 }
 
+// names lists the files in the order of the raw contents a Reloader keeps:
+// certificate, key, client CA.
+func (f Files) names() [3]string { return [3]string{f.CertFile, f.KeyFile, f.ClientCAFile} }
+
 // Reloader serves a certificate (and client CA pool) read from files, and
 // reads the files again when a handshake comes at least a second after the
 // last check. A change that fails to load is logged and the previous
@@ -131,7 +135,7 @@ func (r *Reloader) current() (*tls.Certificate, *x509.CertPool) {
 func (r *Reloader) reloadLocked(raw [3][]byte, err error) {
 	var changed []string
 	if err == nil {
-		for i, name := range []string{r.files.CertFile, r.files.KeyFile, r.files.ClientCAFile} {
+		for i, name := range r.files.names() {
 			if !bytes.Equal(raw[i], r.raw[i]) {
 				changed = append(changed, name)
 			}
@@ -156,7 +160,7 @@ func (r *Reloader) reloadLocked(raw [3][]byte, err error) {
 
 func (r *Reloader) read() ([3][]byte, error) {
 	var raw [3][]byte
-	for i, name := range []string{r.files.CertFile, r.files.KeyFile, r.files.ClientCAFile} {
+	for i, name := range r.files.names() {
 		if name == "" {
 			continue
 		}
