@@ -87,12 +87,12 @@ func (p *idp) publishLocked() error {
 	var doc jwksDoc
 	var keys []map[string]any
 	for _, s := range append([]*signer{p.anchor}, p.rotating...) {
-		k, err := s.jwk()
+		k, err := s.JWK()
 		if err != nil {
 			return err
 		}
 		keys = append(keys, k)
-		doc.kids = append(doc.kids, s.kid)
+		doc.kids = append(doc.kids, s.KID)
 	}
 	body, err := json.Marshal(map[string]any{"keys": keys})
 	if err != nil {
@@ -129,7 +129,7 @@ func (p *idp) rotate(s *signer) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rotating = append(p.rotating, s)
-	p.rotated = append(p.rotated, rotation{kid: s.kid, published: time.Now()})
+	p.rotated = append(p.rotated, rotation{kid: s.KID, published: time.Now()})
 	if n := len(p.rotating); n > keepRotating {
 		p.rotating = p.rotating[n-keepRotating:]
 	}

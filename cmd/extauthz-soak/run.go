@@ -12,6 +12,8 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/extauthz/extauthz/internal/devidp"
 )
 
 // Bounds on the service's lifecycle.
@@ -41,13 +43,13 @@ func run(o options) (failures []string, err error) {
 		}
 	}
 
-	anchor, err := newSigner("anchor", "ES256")
+	anchor, err := devidp.NewSigner("anchor", "ES256")
 	if err != nil {
 		return nil, err
 	}
 	rotating := make([]*signer, keepRotating)
 	for i, alg := range []string{"RS256", "ES256"}[:keepRotating] {
-		if rotating[i], err = newSigner(fmt.Sprintf("initial%d", i), alg); err != nil {
+		if rotating[i], err = devidp.NewSigner(fmt.Sprintf("initial%d", i), alg); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/extauthz/extauthz/internal/devidp"
 )
 
 // step is one change of the provider's behaviour.
@@ -71,7 +73,7 @@ func flap(ctx context.Context, p *idp, toks *tokens, start time.Time, steps []st
 		if st.rotate {
 			rotations++
 			alg := []string{"ES256", "RS256"}[rotations%2]
-			s, err := newSigner(fmt.Sprintf("rotating%d", rotations), alg)
+			s, err := devidp.NewSigner(fmt.Sprintf("rotating%d", rotations), alg)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/extauthz/extauthz/internal/devidp"
 )
 
 // audience is the audience the soak's provider is configured with.
@@ -40,17 +42,17 @@ func newTokens(issuer string, anchor *signer, lifetime time.Duration) (*tokens, 
 	old := t.valid
 	old.issuedAt, old.expires = now.Add(-2*time.Hour), now.Add(-time.Hour)
 	var err error
-	if t.unknown, err = newSigner("random", "ES256"); err != nil {
+	if t.unknown, err = devidp.NewSigner("random", "ES256"); err != nil {
 		return nil, err
 	}
 	for i := range 4 {
 		c := t.valid
 		c.subject = fmt.Sprintf("soak-user-%d", i)
-		valid, err := anchor.mint(c)
+		valid, err := mint(anchor, c)
 		if err != nil {
 			return nil, err
 		}
-		expired, err := anchor.mint(old)
+		expired, err := mint(anchor, old)
 		if err != nil {
 			return nil, err
 		}
@@ -62,11 +64,11 @@ func newTokens(issuer string, anchor *signer, lifetime time.Duration) (*tokens, 
 
 // setRotating makes s the key rotating-kind tokens are signed with.
 func (t *tokens) setRotating(s *signer) error {
-	raw, err := s.mint(t.valid)
+	raw, err := mint(s, t.valid)
 	if err != nil {
 		return err
 	}
-	t.rotating.Store(&rotatingToken{kid: s.kid, raw: raw})
+	t.rotating.Store(&rotatingToken{kid: s.KID, raw: raw})
 	return nil
 }
 
@@ -87,8 +89,8 @@ func (t *tokens) pick(k kind, rnd *rand.Rand) (raw, kid string, err error) {
 		// A fresh key id per call, as an attacker probing for refresh
 		// storms would send.
 		s := *t.unknown
-		s.kid = "random-" + randomHex(6)
-		raw, err := s.mint(t.valid)
+		s.KID = "random-" + devidp.RandomHex(6)
+		raw, err := mint(&s, t.valid)
 		return raw, "", err
 	}
 	return "", "", nil

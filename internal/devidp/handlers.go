@@ -16,7 +16,7 @@ const maxBody = 64 << 10
 func (i *Issuer) discovery(w http.ResponseWriter, _ *http.Request) {
 	algs := make([]string, 0, len(i.keys))
 	for _, k := range i.keys {
-		algs = append(algs, k.alg)
+		algs = append(algs, k.Alg)
 	}
 	writeJSON(w, map[string]any{
 		"issuer":                                i.url,
@@ -46,9 +46,7 @@ func (i *Issuer) token(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	tok := jwt.NewWithClaims(key.method, claims)
-	tok.Header["kid"] = key.kid
-	signed, err := tok.SignedString(key.priv)
+	signed, err := key.Sign(claims)
 	if err != nil {
 		http.Error(w, "signing failed", http.StatusInternalServerError)
 		return
@@ -76,7 +74,7 @@ func (i *Issuer) claims(r *http.Request) (jwt.MapClaims, *signingKey, error) {
 	if alg := r.FormValue("alg"); alg != "" {
 		key = nil
 		for _, k := range i.keys {
-			if k.alg == alg {
+			if k.Alg == alg {
 				key = k
 			}
 		}
