@@ -86,7 +86,7 @@ type Cache struct {
 	log   *slog.Logger
 	fetch *fetcher
 	store *store              // nil without CacheDir
-	saved *saved              // read from store by New, handed to Run
+	saved *restored           // read from store by New, handed to Run
 	rand  func() float64      // jitter source, values in [0, 1); tests replace it
 	snap  atomic.Pointer[Set] // published keys, maybe stale; nil before the first
 	asks  chan ask            // requests that missed; served by Run

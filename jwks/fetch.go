@@ -17,18 +17,28 @@ import (
 type fetcher struct {
 	client       *http.Client // with the redirect policy installed
 	ownTransport bool         // client's transport is ours to close
+	issuer       string
+	configured   string // JWKSURI from the configuration; "" means discovery
 	timeout      time.Duration
 	maxBytes     int64
 	maxKeys      int
 	insecureHTTP bool
+
+	// The bounds that turn a response's caching headers into a lifetime.
+	fallbackTTL, minTTL, maxTTL time.Duration
 }
 
 func newFetcher(cfg *Config) *fetcher {
 	f := &fetcher{
+		issuer:       cfg.Issuer,
+		configured:   cfg.JWKSURI,
 		timeout:      cfg.FetchTimeout,
 		maxBytes:     cfg.MaxResponseBytes,
 		maxKeys:      cfg.MaxKeys,
 		insecureHTTP: cfg.InsecureAllowHTTP,
+		fallbackTTL:  cfg.RefreshInterval,
+		minTTL:       cfg.MinCacheTTL,
+		maxTTL:       cfg.MaxCacheTTL,
 	}
 	var c http.Client
 	if cfg.HTTPClient != nil {

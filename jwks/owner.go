@@ -26,10 +26,9 @@ type owner struct {
 	lastEnd  time.Time     // end of the latest fetch; zero before any
 	next     time.Time     // when the next scheduled or retry fetch is due
 
-	inflight bool
-	cancel   context.CancelFunc // cancels the fetch in flight
-	waiters  []ask              // asks answered when the fetch in flight ends
-	results  chan refreshResult // the fetch goroutine's result; room for one
+	cancel  context.CancelFunc // cancels the fetch in flight; nil when none is
+	waiters []ask              // asks answered when the fetch in flight ends
+	results chan refreshResult // the fetch goroutine's result; room for one
 }
 
 // Run is the owner goroutine: it fetches at once, refreshes in the
@@ -64,7 +63,7 @@ func (c *Cache) Run(ctx context.Context) {
 		case r := <-o.results:
 			o.onResult(ctx, r)
 		case <-timer.C:
-			if !o.inflight && !time.Now().Before(o.next) {
+			if !o.inflight() && !time.Now().Before(o.next) {
 				o.start(ctx)
 			}
 		}
@@ -75,7 +74,7 @@ func (c *Cache) Run(ctx context.Context) {
 // or, while ready, until the keys turn stale.
 func (o *owner) wake(now time.Time) time.Duration {
 	at := now.Add(time.Hour)
-	if !o.inflight {
+	if !o.inflight() {
 		at = o.next
 	}
 	if o.ready {
@@ -90,18 +89,14 @@ func (o *owner) wake(now time.Time) time.Duration {
 // the fetch does; the fetch's context ends with ctx, and Run waits for the
 // result before returning.
 func (o *owner) start(ctx context.Context) {
-	cfg := &o.c.cfg
 	fctx, cancel := context.WithCancel(ctx)
-	o.inflight, o.cancel = true, cancel
-	in := refreshInput{
-		issuer:     cfg.Issuer,
-		configured: cfg.JWKSURI,
-		current:    o.uri,
-		validators: o.validators,
-	}
-	ttl := ttlRule{fallback: cfg.RefreshInterval, minTTL: cfg.MinCacheTTL, maxTTL: cfg.MaxCacheTTL}
-	go func() { o.results <- o.c.fetch.refresh(fctx, in, ttl) }()
+	o.cancel = cancel
+	uri, v := o.uri, o.validators
+	go func() { o.results <- o.c.fetch.refresh(fctx, uri, v) }()
 }
+
+// inflight reports whether a fetch is running.
+func (o *owner) inflight() bool { return o.cancel != nil }
 
 // onAsk serves a request that missed. While a fetch is in flight the ask
 // waits for it. Otherwise, within the window opened by the latest fetch, it
@@ -113,14 +108,11 @@ func (o *owner) start(ctx context.Context) {
 // backoff delay when that is longer, so asks never retry faster than the
 // backoff does.
 func (o *owner) onAsk(ctx context.Context, a ask) {
-	if o.inflight {
+	if o.inflight() {
 		o.waiters = append(o.waiters, a)
 		return
 	}
-	window := o.c.cfg.MinRefreshInterval
-	if o.failures > 0 {
-		window = max(window, o.delay)
-	}
+	window := max(o.c.cfg.MinRefreshInterval, o.delay) // delay is 0 unless failing
 	if !o.lastEnd.IsZero() && time.Now().Before(o.lastEnd.Add(window)) {
 		o.c.cfg.Metrics.Refresh(o.c.cfg.Name, metrics.RefreshRateLimited, 0)
 		a.reply <- o.set
@@ -132,23 +124,21 @@ func (o *owner) onAsk(ctx context.Context, a ask) {
 
 // onResult takes in a finished fetch and answers the asks that waited.
 func (o *owner) onResult(ctx context.Context, r refreshResult) {
-	o.inflight = false
 	o.cancel()
-	o.lastEnd = time.Now()
+	o.cancel = nil
+	now := time.Now()
+	o.lastEnd = now
 	if ctx.Err() != nil {
 		// Cancelled by shutdown: not a provider failure.
 		return
 	}
-	now := time.Now()
 	switch {
 	case r.err != nil:
 		o.failed(now, r)
-	case r.notModified && o.set == nil:
-		// Only possible if the provider ignores our validators' origin.
-		r.err = kindErr(KindStatus, errNotModifiedWithoutKeys)
-		o.failed(now, r)
 	case r.notModified:
-		o.confirmed(now, r, NewSet(o.set.Keys(), now), metrics.RefreshNotModified)
+		// The fetcher accepts a 304 only for a conditional request, and
+		// validators exist only beside keys, so o.set is not nil here.
+		o.confirmed(now, r, o.set.confirmedAt(now), metrics.RefreshNotModified)
 	default:
 		o.logChanges(r)
 		o.confirmed(now, r, NewSet(r.keys, now), metrics.RefreshSuccess)
@@ -162,15 +152,12 @@ func (o *owner) onResult(ctx context.Context, r refreshResult) {
 	o.waiters = nil
 }
 
-// stop ends the fetch in flight, waits for it, and answers the waiters.
+// stop ends the fetch in flight and waits for it. The waiters need no
+// answer: they also wait on Cache.done, which Run closes next.
 func (o *owner) stop() {
-	if o.inflight {
+	if o.inflight() {
 		o.cancel()
 		<-o.results
-		o.inflight = false
+		o.cancel = nil
 	}
-	for _, a := range o.waiters {
-		a.reply <- nil
-	}
-	o.waiters = nil
 }

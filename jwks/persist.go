@@ -5,37 +5,46 @@ import (
 	"time"
 )
 
+// restored is a saved file that passed its checks, with its keys parsed.
+type restored struct {
+	*saved
+	keys    []*Key
+	skipped []Skipped
+}
+
 // loadSaved reads and checks the saved keys; a file that cannot be used is
 // logged and ignored, since the provider itself remains the source.
-func (c *Cache) loadSaved() *saved {
+func (c *Cache) loadSaved() *restored {
+	var r *restored
 	v, err := c.store.load()
 	if err == nil && v != nil {
-		err = c.checkSaved(v)
+		r, err = c.checkSaved(v)
 	}
 	if err != nil {
 		c.log.Warn("ignoring saved keys", "error", err)
 		return nil
 	}
-	return v
+	return r
 }
 
-func (c *Cache) checkSaved(v *saved) error {
+func (c *Cache) checkSaved(v *saved) (*restored, error) {
 	if v.Issuer != c.cfg.Issuer {
-		return fmt.Errorf("saved for issuer %q", v.Issuer)
+		return nil, fmt.Errorf("saved for issuer %q", v.Issuer)
 	}
 	if v.Confirmed.IsZero() || v.Confirmed.After(time.Now()) {
-		return fmt.Errorf("confirmation time %v is not in the past", v.Confirmed)
+		return nil, fmt.Errorf("confirmation time %v is not in the past", v.Confirmed)
 	}
 	if c.cfg.JWKSURI != "" && v.JWKSURI != c.cfg.JWKSURI {
-		return fmt.Errorf("saved from %q, configured %q", v.JWKSURI, c.cfg.JWKSURI)
+		return nil, fmt.Errorf("saved from %q, configured %q", v.JWKSURI, c.cfg.JWKSURI)
 	}
 	if _, err := parseURL(v.JWKSURI, c.cfg.InsecureAllowHTTP); err != nil {
-		return fmt.Errorf("saved jwks_uri: %w", err)
+		return nil, fmt.Errorf("saved jwks_uri: %w", err)
 	}
-	if _, _, err := ParseJWKS(v.JWKS, c.cfg.MaxKeys); err != nil {
-		return err
+	keys, skipped, err := ParseJWKS(v.JWKS, c.cfg.MaxKeys)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &restored{saved: v, keys: keys, skipped: skipped}, nil
 }
 
 // restore publishes the keys New read from the cache directory, with their
@@ -47,14 +56,10 @@ func (o *owner) restore() {
 	if v == nil {
 		return
 	}
-	keys, skipped, err := ParseJWKS(v.JWKS, o.c.cfg.MaxKeys)
-	if err != nil {
-		return // checked by loadSaved
-	}
-	o.set, o.body = NewSet(keys, v.Confirmed), v.JWKS
+	o.set, o.body = NewSet(v.keys, v.Confirmed), v.JWKS
 	o.uri = v.JWKSURI
 	o.validators = validators{etag: v.ETag, lastModified: v.LastModified}
-	o.skipped = skippedText(skipped)
+	o.skipped = skippedText(v.skipped)
 	o.c.snap.Store(o.set)
 	o.c.cfg.Metrics.KeysConfirmed(o.c.cfg.Name, o.set.Len(), v.Confirmed)
 	o.c.log.Info("saved keys restored", "keys", o.set.Len(), "confirmed", v.Confirmed)

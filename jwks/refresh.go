@@ -6,14 +6,6 @@ import (
 	"time"
 )
 
-// refreshInput is what one refresh needs from the owner's state.
-type refreshInput struct {
-	issuer     string
-	configured string     // JWKSURI from the configuration; "" means discovery
-	current    string     // the URL the current keys came from
-	validators validators // of the current keys, for a conditional request
-}
-
 // refreshResult is the outcome of one refresh, handed back to the owner.
 type refreshResult struct {
 	jwksURI     string
@@ -27,25 +19,26 @@ type refreshResult struct {
 	err         error
 }
 
-// refresh runs discovery when needed, then fetches and parses the JWKS. It
-// runs in a goroutine of the owner's, never touching the owner's state.
-func (f *fetcher) refresh(ctx context.Context, in refreshInput, ttl ttlRule) refreshResult {
+// refresh runs discovery when needed, then fetches and parses the JWKS;
+// current is the URL the owner's keys came from and v their validators, for
+// a conditional request. It runs in a goroutine of the owner's, never
+// touching the owner's state.
+func (f *fetcher) refresh(ctx context.Context, current string, v validators) refreshResult {
 	start := time.Now()
-	r := f.refreshOnce(ctx, in, ttl)
+	r := f.refreshOnce(ctx, current, v)
 	r.took = time.Since(start)
 	return r
 }
 
-func (f *fetcher) refreshOnce(ctx context.Context, in refreshInput, ttl ttlRule) refreshResult {
-	uri := in.configured
+func (f *fetcher) refreshOnce(ctx context.Context, current string, v validators) refreshResult {
+	uri := f.configured
 	if uri == "" {
 		var err error
-		if uri, err = f.discover(ctx, in.issuer); err != nil {
+		if uri, err = f.discover(ctx, f.issuer); err != nil {
 			return refreshResult{err: err}
 		}
 	}
-	v := in.validators
-	if uri != in.current {
+	if uri != current {
 		// Validators belong to the URL they came from.
 		v = validators{}
 	}
@@ -57,7 +50,7 @@ func (f *fetcher) refreshOnce(ctx context.Context, in refreshInput, ttl ttlRule)
 		jwksURI:     uri,
 		notModified: resp.notModified,
 		validators:  v,
-		lifetime:    ttl.lifetime(resp, time.Now()),
+		lifetime:    lifetime(resp.header, time.Now(), f.fallbackTTL, f.minTTL, f.maxTTL),
 	}
 	// A 304 may carry updated validators (RFC 9110 15.4.5); keep the old
 	// ones for those it leaves out.
@@ -77,13 +70,4 @@ func (f *fetcher) refreshOnce(ctx context.Context, in refreshInput, ttl ttlRule)
 	}
 	r.body = resp.body
 	return r
-}
-
-// ttlRule holds the settings that turn response headers into a lifetime.
-type ttlRule struct {
-	fallback, minTTL, maxTTL time.Duration
-}
-
-func (t ttlRule) lifetime(resp *response, now time.Time) time.Duration {
-	return lifetime(resp.header, now, t.fallback, t.minTTL, t.maxTTL)
 }

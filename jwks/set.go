@@ -1,6 +1,9 @@
 package jwks
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Set is an immutable snapshot of a provider's usable keys. The cache
 // publishes a new Set on every change and never modifies a published one, so
@@ -15,9 +18,8 @@ type Set struct {
 // Keys with an empty ID are reachable only through [Set.Keys]. When two keys
 // share an ID, the first wins.
 func NewSet(keys []*Key, fetched time.Time) *Set {
-	s := &Set{byID: make(map[string]*Key, len(keys)), fetched: fetched}
+	s := &Set{byID: make(map[string]*Key, len(keys)), keys: slices.Clone(keys), fetched: fetched}
 	for _, k := range keys {
-		s.keys = append(s.keys, k)
 		if k.ID == "" {
 			continue
 		}
@@ -26,6 +28,12 @@ func NewSet(keys []*Key, fetched time.Time) *Set {
 		}
 	}
 	return s
+}
+
+// confirmedAt returns s as confirmed again at t, sharing its keys: a Set
+// is immutable, so a 304 need not rebuild one.
+func (s *Set) confirmedAt(t time.Time) *Set {
+	return &Set{byID: s.byID, keys: s.keys, fetched: t}
 }
 
 // Lookup returns the key whose ID is kid. A nil Set holds no keys.

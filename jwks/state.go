@@ -2,15 +2,12 @@ package jwks
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/extauthz/extauthz/metrics"
 )
-
-var errNotModifiedWithoutKeys = errors.New("304 Not Modified without keys to keep")
 
 // confirmed records keys the provider confirmed at now: it publishes set,
 // ends any backoff, and schedules the next refresh shortly before the
