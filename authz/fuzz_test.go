@@ -3,8 +3,11 @@ package authz
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -151,6 +154,44 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		if want := got.info().httpStatus; rec.Code != want {
 			t.Fatalf("forward-auth(%q) status = %d, want %d as Check (%q)", value, rec.Code, want, got)
+		}
+	})
+}
+
+// FuzzReadObject checks that the limit-checking reader builds exactly the
+// value encoding/json decodes (numbers as json.Number) whenever it accepts
+// an input, and that it accepts every object within its limits that
+// encoding/json accepts and that has no duplicate top-level names.
+func FuzzReadObject(f *testing.F) {
+	for _, seed := range []string{
+		`{}`, `{"a":1}`, `{"a":[],"b":{},"c":null,"d":true,"e":"x\u00e9"}`,
+		`{"a":{"b":{"c":[1,2.5e3,-0]}}}`, `{"a":{"x":1,"x":2}}`, `{"a":1,"a":2}`,
+		`{"a":1} {}`, `[1]`, `{"a":"\ud800"}`, `{"a":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		const maxDepth, maxMembers = 16, 100
+		got, err := readObject(b, maxDepth, maxMembers)
+
+		var want map[string]any
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.UseNumber()
+		stdErr := dec.Decode(&want)
+		if stdErr == nil {
+			if _, end := dec.Token(); end != io.EOF {
+				stdErr = errors.New("data after the object")
+			}
+		}
+		if err != nil {
+			if stdErr == nil && want != nil && !errors.Is(err, errTooComplex) &&
+				err.Error() != "duplicate member" {
+				t.Fatalf("readObject(%q) = %v; encoding/json accepts it", b, err)
+			}
+			return
+		}
+		if stdErr != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("readObject(%q) = %#v; encoding/json gives %#v, %v", b, got, want, stdErr)
 		}
 	})
 }

@@ -11,100 +11,112 @@ import (
 // errTooComplex marks JSON deeper or wider than the limits allow.
 var errTooComplex = errors.New("json too complex")
 
+// b64url is the only base64 the service reads: strict decoding refuses
+// non-zero padding bits, so no two encodings of one segment exist and every
+// change to a segment changes its bytes.
+var b64url = base64.RawURLEncoding.Strict()
+
 // decodeObject base64url-decodes one segment of a compact JWS and parses it
-// as a JSON object, within limits checked before any full parse: at most
-// maxBytes decoded bytes, maxDepth levels and maxMembers top-level members.
-// Numbers stay json.Number, so no value overflows while being read.
+// as a JSON object within limits: at most maxBytes decoded bytes, maxDepth
+// levels and maxMembers top-level members. Numbers stay json.Number, so no
+// value overflows while being read.
 //
 // Duplicate top-level members are refused: RFC 7515 4 lets a parser reject
 // them, and two readers of one token must not see two different claims.
 func decodeObject(seg string, maxBytes, maxDepth, maxMembers int) (map[string]any, Reason) {
-	if base64.RawURLEncoding.DecodedLen(len(seg)) > maxBytes {
+	if b64url.DecodedLen(len(seg)) > maxBytes {
 		return nil, ReasonTokenTooLarge
 	}
-	// Strict decoding refuses non-zero padding bits, so no two encodings of
-	// one segment exist and every change to a segment changes its bytes.
-	b, err := base64.RawURLEncoding.Strict().DecodeString(seg)
+	b, err := b64url.DecodeString(seg)
 	if err != nil {
 		return nil, ReasonMalformedToken
 	}
-
-	if err := checkShape(b, maxDepth, maxMembers); err != nil {
-		if errors.Is(err, errTooComplex) {
-			return nil, ReasonTooComplex
-		}
-		return nil, ReasonMalformedToken
-	}
-
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
+	obj, err := readObject(b, maxDepth, maxMembers)
+	switch {
+	case errors.Is(err, errTooComplex):
+		return nil, ReasonTooComplex
+	case err != nil:
 		return nil, ReasonMalformedToken
 	}
 	return obj, ReasonOK
 }
 
-// checkShape reads b token by token and fails unless it is one JSON object
-// within the depth and member limits, without duplicate top-level names.
-func checkShape(b []byte, maxDepth, maxMembers int) error {
+// readObject reads b token by token into one JSON object, failing as soon
+// as it nests deeper than maxDepth, has more than maxMembers top-level
+// members or a duplicate top-level name, or is followed by more data. The
+// limits are checked on the tokens the value is built from, so hostile JSON
+// is never parsed in full, and it is parsed once.
+func readObject(b []byte, maxDepth, maxMembers int) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return errors.New("not a JSON object")
+		return nil, errors.New("not a JSON object")
 	}
-	seen := make(map[string]bool)
+	obj := make(map[string]any)
 	for dec.More() {
-		if len(seen) >= maxMembers {
-			return errTooComplex
+		if len(obj) >= maxMembers {
+			return nil, errTooComplex
 		}
 		t, err := dec.Token()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		name, _ := t.(string)
-		if seen[name] {
-			return errors.New("duplicate member")
+		if _, dup := obj[name]; dup {
+			return nil, errors.New("duplicate member")
 		}
-		seen[name] = true
-		if err := skipValue(dec, 1, maxDepth); err != nil {
-			return err
+		if obj[name], err = readValue(dec, 1, maxDepth); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
-		return err
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
+		return nil, errors.New("data after the JSON object")
 	}
-	return nil
+	return obj, nil
 }
 
-// skipValue reads one value at depth (the depth of its container) and
-// fails when it nests deeper than maxDepth. The recursion is bounded by
-// maxDepth.
-func skipValue(dec *json.Decoder, depth, maxDepth int) error {
+// readValue reads one value at depth (the depth of its container), as
+// encoding/json would decode it into an any, and fails when it nests deeper
+// than maxDepth. The recursion is bounded by maxDepth. Nested objects keep
+// the last of duplicate names, as encoding/json does.
+func readValue(dec *json.Decoder, depth, maxDepth int) (any, error) {
 	t, err := dec.Token()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d, ok := t.(json.Delim)
 	if !ok {
-		return nil
+		return t, nil // string, json.Number, bool or nil
 	}
 	if depth+1 > maxDepth {
-		return errTooComplex
+		return nil, errTooComplex
 	}
-	for dec.More() {
-		if d == '{' {
-			if _, err := dec.Token(); err != nil { // member name
-				return err
+	if d == '[' {
+		arr := []any{}
+		for dec.More() {
+			v, err := readValue(dec, depth+1, maxDepth)
+			if err != nil {
+				return nil, err
 			}
+			arr = append(arr, v)
 		}
-		if err := skipValue(dec, depth+1, maxDepth); err != nil {
-			return err
+		_, err = dec.Token() // the closing bracket
+		return arr, err
+	}
+	m := map[string]any{}
+	for dec.More() {
+		t, err := dec.Token() // member name
+		if err != nil {
+			return nil, err
+		}
+		name, _ := t.(string)
+		if m[name], err = readValue(dec, depth+1, maxDepth); err != nil {
+			return nil, err
 		}
 	}
-	_, err = dec.Token() // the closing delimiter
-	return err
+	_, err = dec.Token() // the closing brace
+	return m, err
 }
