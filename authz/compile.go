@@ -14,7 +14,7 @@ type provider struct {
 	audiences    map[string]bool
 	subjects     []*regexp.Regexp // anchored versions of SubjectPatterns
 	requiredType string           // normalized with mediaType
-	methods      []string         // the allow-list, for golang-jwt
+	issuerHeader string           // the x-jwt-iss value, "" if Issuer is not header-safe
 }
 
 // compileProviders validates ps and indexes them by issuer.
@@ -57,6 +57,7 @@ func compileProvider(cfg Provider) (*provider, error) {
 		algorithms:   make(map[string]bool),
 		audiences:    make(map[string]bool),
 		requiredType: mediaType(cfg.RequiredType),
+		issuerHeader: headerSafe(cfg.Issuer),
 	}
 	algs := cfg.Algorithms
 	if len(algs) == 0 {
@@ -67,20 +68,31 @@ func compileProvider(cfg Provider) (*provider, error) {
 			return nil, fmt.Errorf("unsupported algorithm %q", a)
 		}
 		p.algorithms[a] = true
-		p.methods = append(p.methods, a)
 	}
 	for _, a := range cfg.Audiences {
 		p.audiences[a] = true
 	}
 	for _, re := range cfg.SubjectPatterns {
-		// re.String() compiled alone, so it is balanced: the group holds all of it.
-		anchored, err := regexp.Compile(`^(?:` + re.String() + `)$`)
+		anchored, err := AnchorSubject(re.String())
 		if err != nil {
 			return nil, fmt.Errorf("subject pattern %q: %w", re.String(), err)
 		}
 		p.subjects = append(p.subjects, anchored)
 	}
 	return p, nil
+}
+
+// AnchorSubject compiles pattern (RE2) to match whole subjects only, so
+// "alice" does not also admit "malice". The pattern must compile on its own
+// first: one with unbalanced parentheses, such as "alice)|(bob", compiles
+// once wrapped but then closes the group early and escapes the anchors
+// ("^(?:alice)|(bob)$" admits "alice-evil"). A pattern valid alone is
+// balanced, so the group holds all of it.
+func AnchorSubject(pattern string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err
+	}
+	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
 // mediaType normalizes a typ value: RFC 7515 4.1.9 makes it a media type

@@ -9,14 +9,12 @@ import (
 // identity response headers upstream with auth_request_set; the proxy must
 // strip client-sent copies itself (see README).
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	start := s.now()
-	v := s.decide(r.Context(), r.Header.Values("Authorization"), start)
-	s.record(r.Context(), "http", v, start)
+	v := s.judge(r.Context(), "http", r.Header.Values("Authorization"))
 
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	if v.reason == ReasonOK {
-		for _, p := range identityOf(v.claims).pairs() {
+		for _, p := range v.id.pairs() {
 			if p[1] != "" {
 				h.Set(p[0], p[1])
 			}
@@ -26,10 +24,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	info := v.reason.info()
-	if a := v.reason.wwwAuthenticate(); a != "" {
+	if a := info.wwwAuthenticate; a != "" {
 		h.Set("WWW-Authenticate", a)
 	}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Type", denyContentType)
 	w.WriteHeader(info.httpStatus)
 	// A failed write means the client went away; there is no one to tell.
 	_, _ = io.WriteString(w, info.body)

@@ -54,14 +54,28 @@ const (
 
 // reasonInfo is what a reason turns into on the wire.
 type reasonInfo struct {
-	httpStatus int
-	code       codes.Code
-	body       string
+	httpStatus      int
+	code            codes.Code
+	body            string
+	wwwAuthenticate string // "" when the denial sends none
 }
 
+// denyContentType is the media type of every deny body.
+const denyContentType = "text/plain; charset=utf-8"
+
+// The WWW-Authenticate values, RFC 6750 3.1: a request without a token gets
+// no error code; a rejected token gets invalid_token. A 503 sends none: the
+// token may be fine, and asking for a new one would burden an identity
+// provider that is already struggling.
+const (
+	challenge             = "Bearer"
+	challengeInvalidToken = `Bearer error="invalid_token"`
+)
+
 var reasons = map[Reason]reasonInfo{
-	ReasonOK:           {http.StatusOK, codes.OK, ""},
-	ReasonMissingToken: {http.StatusUnauthorized, codes.Unauthenticated, "bearer token required\n"},
+	ReasonOK: {http.StatusOK, codes.OK, "", ""},
+	ReasonMissingToken: {http.StatusUnauthorized, codes.Unauthenticated,
+		"bearer token required\n", challenge},
 
 	ReasonMultipleAuthorization: invalid("more than one authorization value\n"),
 	ReasonMalformedToken:        invalid("malformed bearer token\n"),
@@ -87,12 +101,12 @@ var reasons = map[Reason]reasonInfo{
 	ReasonSubjectNotAllowed:     invalid("token subject not allowed\n"),
 
 	ReasonKeysUnavailable: {http.StatusServiceUnavailable, codes.Unavailable,
-		"signing keys unavailable, retry later\n"},
-	ReasonForbidden: {http.StatusForbidden, codes.PermissionDenied, "forbidden\n"},
+		"signing keys unavailable, retry later\n", ""},
+	ReasonForbidden: {http.StatusForbidden, codes.PermissionDenied, "forbidden\n", ""},
 }
 
 func invalid(body string) reasonInfo {
-	return reasonInfo{http.StatusUnauthorized, codes.Unauthenticated, body}
+	return reasonInfo{http.StatusUnauthorized, codes.Unauthenticated, body, challengeInvalidToken}
 }
 
 // info returns what r turns into. An unknown reason (a programming error)
@@ -105,16 +119,5 @@ func (r Reason) info() reasonInfo {
 }
 
 // wwwAuthenticate returns the WWW-Authenticate value for a denial with r, or
-// "" when none is sent. RFC 6750 3.1: a request without a token gets no error
-// code; a rejected token gets invalid_token. A 503 sends none: the token may be
-// fine, and asking for a new one would burden an identity provider that is
-// already struggling.
-func (r Reason) wwwAuthenticate() string {
-	switch {
-	case r == ReasonMissingToken:
-		return "Bearer"
-	case r.info().httpStatus == http.StatusUnauthorized:
-		return `Bearer error="invalid_token"`
-	}
-	return ""
-}
+// "" when none is sent.
+func (r Reason) wwwAuthenticate() string { return r.info().wwwAuthenticate }

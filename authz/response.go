@@ -19,17 +19,10 @@ const (
 )
 
 // identity holds the identity header values of an allowed request; an
-// empty value means the header must be removed.
+// empty value, which is also what headerSafe makes of a value that could not
+// travel safely, means the header must be removed.
 type identity struct {
 	sub, iss string
-}
-
-// identityOf takes the identity header values from verified claims. A value
-// that could not travel safely as a header value is left out.
-func identityOf(claims map[string]any) identity {
-	sub, _ := claims["sub"].(string)
-	iss, _ := claims["iss"].(string)
-	return identity{sub: headerSafe(sub), iss: headerSafe(iss)}
 }
 
 // headerSafe returns v, or "" when v holds a control character (C0, DEL or
@@ -77,11 +70,11 @@ func deniedResponse(r Reason) *authv3.CheckResponse {
 	denied := &authv3.DeniedHttpResponse{
 		Status: &typev3.HttpStatus{Code: typev3.StatusCode(info.httpStatus)},
 		Headers: []*corev3.HeaderValueOption{
-			overwrite("content-type", "text/plain; charset=utf-8"),
+			overwrite("content-type", denyContentType),
 		},
 		Body: info.body,
 	}
-	if v := r.wwwAuthenticate(); v != "" {
+	if v := info.wwwAuthenticate; v != "" {
 		denied.Headers = append(denied.Headers, overwrite("www-authenticate", v))
 	}
 	return &authv3.CheckResponse{

@@ -66,13 +66,11 @@ func (s *Server) Check(
 	ctx context.Context,
 	req *authv3.CheckRequest,
 ) (*authv3.CheckResponse, error) {
-	start := s.now()
-	v := s.decide(ctx, authorizationValues(req), start)
-	s.record(ctx, "grpc", v, start)
+	v := s.judge(ctx, "grpc", authorizationValues(req))
 	if v.reason != ReasonOK {
 		return deniedResponse(v.reason), nil
 	}
-	return okResponse(identityOf(v.claims)), nil
+	return okResponse(v.id), nil
 }
 
 // HTTPHandler returns the forward-auth handler: on any path and method it
@@ -80,6 +78,15 @@ func (s *Server) Check(
 // x-jwt-iss response headers), 401, 403 or 503, with the same headers and
 // bodies as Check's denials.
 func (s *Server) HTTPHandler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// judge decides one request from its Authorization values and records the
+// decision for listener; both listeners go through it.
+func (s *Server) judge(ctx context.Context, listener string, authorization []string) verdict {
+	start := s.now()
+	v := s.decide(ctx, authorization, start)
+	s.record(ctx, listener, v, start)
+	return v
+}
 
 // decide judges the Authorization values of one request at now.
 func (s *Server) decide(ctx context.Context, authorization []string, now time.Time) verdict {

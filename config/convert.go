@@ -68,7 +68,7 @@ func (p Provider) subjectPatterns() []*regexp.Regexp {
 	}
 	res := make([]*regexp.Regexp, 0, len(p.AllowedSubjects))
 	for _, s := range p.AllowedSubjects {
-		re, err := anchored(s)
+		re, err := authz.AnchorSubject(s)
 		if err != nil {
 			re = never
 		}

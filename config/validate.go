@@ -206,26 +206,13 @@ func checkOrder(lowKey string, low Duration, lowDef time.Duration,
 func (p *Provider) compileSubjects() error {
 	p.subjects = nil
 	for i, s := range p.AllowedSubjects {
-		re, err := anchored(s)
+		re, err := authz.AnchorSubject(s)
 		if err != nil {
 			return fmt.Errorf("allowed_subjects[%d]: invalid regular expression %q", i, s)
 		}
 		p.subjects = append(p.subjects, re)
 	}
 	return nil
-}
-
-// anchored compiles pattern to match whole subjects only, so "alice" does
-// not also admit "malice". The pattern must compile on its own first: one
-// with unbalanced parentheses, such as "alice)|(bob", compiles once wrapped
-// but then closes the group early and escapes the anchors ("^(?:alice)|(bob)$"
-// admits "alice-evil"). A pattern valid alone is balanced, so the group
-// holds all of it.
-func anchored(pattern string) (*regexp.Regexp, error) {
-	if _, err := regexp.Compile(pattern); err != nil {
-		return nil, err
-	}
-	return regexp.Compile(`^(?:` + pattern + `)$`)
 }
 
 // checkURL applies the cache's own URL rule ([jwks.CheckURL]) and, since
