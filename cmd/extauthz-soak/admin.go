@@ -1,13 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // get returns the status code and body of GET path on the admin listener.
@@ -21,14 +23,8 @@ func (s *service) get(ctx context.Context, path string) (int, string, error) {
 		return 0, "", fmt.Errorf("GET %s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		b.WriteString(sc.Text())
-		b.WriteByte('\n')
-	}
-	return resp.StatusCode, b.String(), sc.Err()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), err
 }
 
 // waitReady polls /readyz until it answers 200, the process exits or
@@ -77,34 +73,24 @@ func (s *service) refreshTotals() (map[string]float64, error) {
 	if code != http.StatusOK {
 		return nil, fmt.Errorf("/metrics answered %d", code)
 	}
-	return parseCounter(body, "extauthz_jwks_refresh_total", "result"), nil
+	return parseCounter(body, "extauthz_jwks_refresh_total", "result")
 }
 
-// parseCounter sums the samples of metric in Prometheus text exposition by
-// the value of label.
-func parseCounter(text, metric, label string) map[string]float64 {
+// parseCounter sums the samples of the counter metric in Prometheus text
+// exposition by the value of label.
+func parseCounter(text, metric, label string) (map[string]float64, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("parsing metrics: %w", err)
+	}
 	out := make(map[string]float64)
-	for line := range strings.Lines(text) {
-		rest, ok := strings.CutPrefix(line, metric+"{")
-		if !ok {
-			continue
-		}
-		labels, value, ok := strings.Cut(rest, "} ")
-		if !ok {
-			continue
-		}
-		_, lv, ok := strings.Cut(labels, label+`="`)
-		if !ok {
-			continue
-		}
-		lv, _, _ = strings.Cut(lv, `"`)
-		fields := strings.Fields(value)
-		if len(fields) == 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(fields[0], 64); err == nil {
-			out[lv] += v
+	for _, m := range families[metric].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == label {
+				out[l.GetValue()] += m.GetCounter().GetValue()
+			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -11,7 +11,10 @@ extauthz_jwks_refresh_total{result="success",provider="other"} 3
 extauthz_jwks_refresh_total_other{provider="soak",result="success"} 100
 extauthz_jwks_fetch_errors_total{provider="soak",kind="status"} 4
 `
-	got := parseCounter(text, "extauthz_jwks_refresh_total", "result")
+	got, err := parseCounter(text, "extauthz_jwks_refresh_total", "result")
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]float64{"error": 7, "success": 15}
 	if len(got) != len(want) || got["error"] != want["error"] || got["success"] != want["success"] {
 		t.Errorf("parseCounter() = %v, want %v", got, want)
