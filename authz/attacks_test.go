@@ -430,6 +430,14 @@ func TestMalformedToken(t *testing.T) {
 		{"header not JSON", b64([]byte("hello")) + "." + parts[1] + "." + parts[2],
 			ReasonMalformedToken},
 		{"signature missing", parts[0] + "." + parts[1] + ".", ReasonBadSignature},
+		// Signed with the test's key: invalid UTF-8 must fail the parse, not
+		// pass as U+FFFD as encoding/json would read it (RFC 8259 8.1).
+		{"invalid UTF-8 in claims", signRaw(t, "ES256", `{"alg":"ES256","kid":"`+kidFor("ES256")+`"}`,
+			strings.Replace(mustJSON(validClaims(nil)), `"iss"`, "\"x\xc3\":1,\"iss\"", 1),
+			testKeys().p256), ReasonMalformedToken},
+		{"invalid UTF-8 in header", signRaw(t, "ES256",
+			`{"alg":"ES256","kid":"`+kidFor("ES256")+"\",\"typ\":\"J\xffT\"}",
+			mustJSON(validClaims(nil)), testKeys().p256), ReasonMalformedToken},
 	})
 }
 

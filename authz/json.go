@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"unicode/utf8"
 )
 
 // errTooComplex marks JSON deeper or wider than the limits allow.
@@ -28,7 +29,9 @@ func decodeObject(seg string, maxBytes, maxDepth, maxMembers int) (map[string]an
 		return nil, ReasonTokenTooLarge
 	}
 	b, err := b64url.DecodeString(seg)
-	if err != nil {
+	// RFC 8259 8.1 and RFC 7515 2: the JSON is UTF-8. encoding/json would
+	// read invalid bytes as U+FFFD, so two readers could see two values.
+	if err != nil || !utf8.Valid(b) {
 		return nil, ReasonMalformedToken
 	}
 	obj, err := readObject(b, maxDepth, maxMembers)
